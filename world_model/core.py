@@ -1,0 +1,211 @@
+"""The domain machinery shared by every field of knowledge: variables, constraints, documents."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping
+
+import networkx as nx
+from pydantic import BaseModel
+
+from world_model.seeding import Seed, make_rng
+
+Sampler = Callable[[random.Random, Mapping[str, Any]], Any]
+# A check returns None when the constraint holds, else a message or (message, field paths).
+Checker = Callable[[Any], "str | tuple[str, tuple[str, ...]] | None"]
+# A breaker returns a copy of the record with the smallest change that breaks the constraint.
+Breaker = Callable[[Any, random.Random], Any]
+Styler = Callable[[Any, random.Random, "TextBuilder"], None]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A typed node of the causal graph; its sampler sees only the values of its parents."""
+
+    name: str
+    type: str
+    description: str
+    sample: Sampler = field(repr=False, compare=False)
+    parents: tuple[str, ...] = ()
+    mechanism: str = ""
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A rule the graph implies; `check` detects a break, `breaker` makes the smallest one."""
+
+    id: str
+    description: str
+    nodes: tuple[str, ...]
+    test: Checker = field(repr=False, compare=False)
+    breaker: Breaker = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    constraint_id: str
+    message: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """Rendered text plus the code-point span of every field value it states."""
+
+    text: str
+    style: str
+    spans: dict[str, tuple[int, int]]
+    seed: Seed | None = None  # the render seed, so a changed record can be re-rendered in place
+
+
+class TextBuilder:
+    """Accumulates text and records where each field value lands, so spans are exact by construction."""
+
+    __slots__ = ("_parts", "_length", "spans")
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self.spans: dict[str, tuple[int, int]] = {}
+
+    def text(self, s: str) -> None:
+        self._parts.append(s)
+        self._length += len(s)
+
+    def value(self, path: str, s: str) -> None:
+        """Append a field's rendered value; a second mention of one path is keyed `path#2`, and so on."""
+        key, n = path, 1
+        while key in self.spans:
+            n += 1
+            key = f"{path}#{n}"
+        self.spans[key] = (self._length, self._length + len(s))
+        self._parts.append(s)
+        self._length += len(s)
+
+    def build(self, style: str, seed: Seed | None = None) -> Document:
+        return Document("".join(self._parts), style, self.spans, seed)
+
+
+_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?")
+
+
+def field_value(record: Any, path: str) -> Any:
+    """Resolve a span key such as `labs[2].value` (or its repeat `labs[2].value#2`) on a record."""
+    obj = record
+    for part in path.split("#", 1)[0].split("."):
+        m = _PATH_PART.fullmatch(part)
+        if m is None:
+            raise KeyError(f"malformed field path {path!r}")
+        obj = getattr(obj, m.group(1))
+        if m.group(2) is not None:
+            obj = obj[int(m.group(2))]
+    return obj
+
+
+class Domain:
+    """A field of knowledge: a causal graph of variables, the constraints it implies, and renderers.
+
+    Subclasses set the class attributes; the graph, sampling order and checks derive from them.
+    """
+
+    name: ClassVar[str]
+    Record: ClassVar[type[BaseModel]]
+    variables: ClassVar[tuple[Variable, ...]]
+    constraints: ClassVar[tuple[Constraint, ...]]
+    styles: ClassVar[Mapping[str, Styler]]
+    # Field paths (span keys without index) naming people or organisations, for entity-swap noise.
+    entities: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self._by_name = {v.name: v for v in self.variables}
+        self.graph = self._build_graph()
+        self._order = [self._by_name[n] for n in nx.lexicographical_topological_sort(self.graph)]
+        self._constraint = {c.id: c for c in self.constraints}
+        self._style_names = sorted(self.styles)
+        self._check_declarations()
+
+    def _build_graph(self) -> nx.DiGraph:
+        graph = nx.DiGraph(domain=self.name)
+        for v in self.variables:
+            graph.add_node(v.name, type=v.type, description=v.description)
+        for v in self.variables:
+            for parent in v.parents:
+                if parent not in self._by_name:
+                    raise ValueError(f"{self.name}: variable {v.name!r} names unknown parent {parent!r}")
+                graph.add_edge(parent, v.name, mechanism=v.mechanism or v.description)
+        if not nx.is_directed_acyclic_graph(graph):
+            raise ValueError(f"{self.name}: the causal graph has a cycle: {nx.find_cycle(graph)}")
+        return graph
+
+    def _check_declarations(self) -> None:
+        if len(self._constraint) != len(self.constraints):
+            raise ValueError(f"{self.name}: duplicate constraint ids")
+        for c in self.constraints:
+            if not c.id.startswith(self.name + "."):
+                raise ValueError(f"{self.name}: constraint id {c.id!r} must start with '{self.name}.'")
+            unknown = [n for n in c.nodes if n not in self.graph]
+            if unknown:
+                raise ValueError(f"{c.id}: nodes {unknown} are not variables of the {self.name} graph")
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def sample(self, seed: Seed) -> BaseModel:
+        """Walk the graph in topological order so every value is drawn given its causes."""
+        rng = make_rng(seed)
+        values: dict[str, Any] = {}
+        for var in self._order:
+            values[var.name] = var.sample(rng, values)
+        return self.assemble(values)
+
+    def assemble(self, values: Mapping[str, Any]) -> BaseModel:
+        """Build the record from sampled node values; latent nodes not in the record are dropped."""
+        return self.Record.model_validate({k: values[k] for k in self.Record.model_fields})
+
+    def check(self, record: BaseModel) -> list[Violation]:
+        self._require_own(record)
+        found = []
+        for c in self.constraints:
+            result = c.test(record)
+            if result is None:
+                continue
+            message, fields = (result, c.nodes) if isinstance(result, str) else result
+            found.append(Violation(c.id, message, tuple(fields)))
+        return found
+
+    def violate(self, record: BaseModel, seed: Seed, constraint: str | None = None) -> tuple[BaseModel, str]:
+        """Return a copy with the smallest change that breaks one constraint (chosen by seed, or named)."""
+        self._require_own(record)
+        rng = make_rng(seed)
+        if constraint is None:
+            target = rng.choice(self.constraints)
+        elif constraint in self._constraint:
+            target = self._constraint[constraint]
+        else:
+            raise ValueError(f"unknown constraint {constraint!r} for domain {self.name}; known: {sorted(self._constraint)}")
+        broken = target.breaker(record, rng)
+        if not any(v.constraint_id == target.id for v in self.check(broken)):
+            raise RuntimeError(f"{target.id}: breaker produced a record that check does not flag")
+        return broken, target.id
+
+    def render(self, record: BaseModel, seed: Seed, style: str | None = None) -> Document:
+        """Render in one of the domain's styles; random choices never depend on field values."""
+        self._require_own(record)
+        rng = make_rng(seed)
+        name = rng.choice(self._style_names) if style is None else style
+        if name not in self.styles:
+            raise ValueError(f"unknown style {name!r} for domain {self.name}; known: {sorted(self.styles)}")
+        builder = TextBuilder()
+        self.styles[name](record, rng, builder)
+        return builder.build(name, seed)
+
+    def _require_own(self, record: Any) -> None:
+        if not isinstance(record, self.Record):
+            raise TypeError(
+                f"{self.name} domain expects a {self.Record.__name__}, got {type(record).__name__}; "
+                f"use world_model.domain(<its domain>) for that record"
+            )
+
+    def __repr__(self) -> str:
+        return f"<Domain {self.name}: {len(self.variables)} variables, {len(self.constraints)} constraints>"

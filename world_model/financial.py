@@ -1,0 +1,1 @@
+"""Placeholder until the financial domain lands."""
