@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 from dataclasses import dataclass
@@ -78,8 +79,11 @@ def contradictory_instruction(ctx: Context) -> list[Edit]:
 
 
 def distractor_fact(ctx: Context) -> list[Edit]:
-    """A plausible sentence from another record of the domain, slipped in at a sentence boundary."""
-    sentences = [m.group().strip() for m in _SENTENCE_RE.finditer(ctx.distractor.text)]
+    """A sentence stating another record's facts, slipped in at a sentence boundary."""
+    other = ctx.distractor
+    starts = sorted(start for start, _ in other.spans.values())
+    sentences = [m.group().strip() for m in _SENTENCE_RE.finditer(other.text)
+                 if bisect.bisect_left(starts, m.start()) < bisect.bisect_left(starts, m.end())]
     points = [m.end() for m in _BOUNDARY_RE.finditer(ctx.document.text)]
     points = [p for p in points if ctx.taken.is_free(p, p)]
     if not sentences or not points:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Mapping
 
 from pydantic import BaseModel, Field
@@ -50,9 +51,9 @@ def corrupt(
     if unknown:
         raise ValueError(f"unknown noise family(ies) {unknown}; known: {list(FAMILIES)}")
 
-    taken, violations = Occupancy(), ()
+    taken, violations, noisy_record = Occupancy(), (), None
     if "logical" in families:
-        edits, violations = logical(document, record, dom, _rng(seed, "logical"), config.logical, taken)
+        edits, violations, noisy_record = logical(document, record, dom, _rng(seed, "logical"), config.logical, taken)
         for e in edits:
             taken.add(e)
     if "adversarial" in families:
@@ -63,8 +64,8 @@ def corrupt(
         edits += typos(document.text, document.spans, rate, _rng(seed, "typo"), config.typo, taken)
     edits.sort(key=lambda e: (e.start, e.end))
     applied = tuple(f for f in FAMILIES if any(e.family == f for e in edits))
-    return Noised(document.text, apply(document.text, edits), tuple(edits), violations, applied)
+    return Noised(document.text, apply(document.text, edits), tuple(edits), violations, applied, noisy_record)
 
 
-def _rng(seed: int, family: str):
+def _rng(seed: int, family: str) -> random.Random:
     return make_rng(derive_seed(seed, family))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
 
 FAMILIES = ("typo", "logical", "adversarial")
 
@@ -32,7 +32,8 @@ class Noised:
     noisy_text: str
     edits: tuple[Edit, ...]
     violations: tuple[str, ...] = ()
-    families: tuple[str, ...] = field(default=())
+    families: tuple[str, ...] = ()
+    noisy_record: Any = None  # the record the noisy text states, when a logical edit changed it
 
 
 def _key(e: Edit) -> tuple[int, int]:

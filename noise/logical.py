@@ -48,13 +48,13 @@ def logical(
     rng: random.Random,
     config: LogicalConfig,
     taken: Occupancy,
-) -> tuple[list[Edit], tuple[str, ...]]:
-    """Edits that make the document state a record its own constraints forbid, and the ids it breaks."""
+) -> tuple[list[Edit], tuple[str, ...], BaseModel | None]:
+    """Edits that make the document state a record its own constraints forbid, the ids it breaks, that record."""
     if document.seed is None:
         raise ValueError("logical noise re-renders the document: render it with Domain.render so it carries its seed")
     for _ in range(config.max_tries):
         broken, cid = domain.violate(record, rng.getrandbits(63))
         edits = span_edits(document, domain.render(broken, document.seed, style=document.style), cid)
         if edits and all(taken.is_free(e.start, e.end) for e in edits):
-            return edits, tuple(sorted({v.constraint_id for v in domain.check(broken)}))
-    return [], ()
+            return edits, tuple(sorted({v.constraint_id for v in domain.check(broken)})), broken
+    return [], (), None

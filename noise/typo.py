@@ -1,6 +1,6 @@
 """Typo family: keyboard, transposition, deletion, insertion, doubling, OCR and case errors at a set rate.
 
-The rate is edits per editable character (letters and digits outside protected spans), so a rate of
+The rate is edits per editable character (letters and digits, outside protected spans), so a rate of
 0.05 on a 1,000-character document with 800 editable characters gives 40 edits on average.
 """
 
@@ -43,6 +43,7 @@ def _neighbours() -> dict[str, str]:
 
 
 NEIGHBOURS = _neighbours()
+_ALNUM_RUN = re.compile(r"[^\W_]+")
 _OCR_BY_FIRST: dict[str, list[tuple[str, str]]] = {}
 for _seen, _read in OCR_CONFUSIONS:
     _OCR_BY_FIRST.setdefault(_seen[0], []).append((_seen, _read))
@@ -139,19 +140,42 @@ def _matching(spans: Mapping[str, tuple[int, int]], globs: list[str]) -> list[tu
     return [span for key, span in spans.items() if any(p.fullmatch(key) for p in patterns)]
 
 
-def editable_mask(text: str, spans: Mapping[str, tuple[int, int]], config: TypoConfig, taken: Occupancy) -> bytearray:
-    """1 for each character a typo may touch: alphanumeric, in a target span if any, not protected or edited."""
-    if config.target is None:
-        mask = bytearray(c.isalnum() for c in text)
-    else:
-        mask = bytearray(len(text))
-        for start, end in _matching(spans, config.target):
-            mask[start:end] = bytes(c.isalnum() for c in text[start:end])
-    for start, end in _matching(spans, config.protect):
-        mask[start:end] = bytes(end - start)
-    for e in taken.edits:
-        mask[e.start : e.end] = bytes(e.end - e.start)
-    return mask
+def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Parts of the (merged) regions that no hole covers."""
+    out = []
+    for start, end in regions:
+        for h_start, h_end in holes:
+            if h_end <= start or h_start >= end:
+                continue
+            if h_start > start:
+                out.append((start, h_start))
+            start = max(start, h_end)
+        if start < end:
+            out.append((start, end))
+    return out
+
+
+def editable_positions(
+    text: str, spans: Mapping[str, tuple[int, int]], config: TypoConfig, taken: Occupancy
+) -> list[int]:
+    """Characters a typo may touch: letters and digits, in a target span if any, not protected or edited."""
+    regions = [(0, len(text))] if config.target is None else _merge(_matching(spans, config.target))
+    holes = _merge(_matching(spans, config.protect) + [(e.start, e.end) for e in taken.edits])
+    positions: list[int] = []
+    for start, end in _subtract(regions, holes):
+        for m in _ALNUM_RUN.finditer(text, start, end):
+            positions.extend(range(m.start(), m.end()))
+    return positions
 
 
 def typos(
@@ -163,8 +187,7 @@ def typos(
     taken: Occupancy,
 ) -> list[Edit]:
     """Place round(rate * editable) typos on distinct, non-adjacent editable characters."""
-    mask = editable_mask(text, spans, config, taken)
-    eligible = [i for i, m in enumerate(mask) if m]
+    eligible = editable_positions(text, spans, config, taken)
     expected = rate * len(eligible)
     k = int(expected) + (rng.random() < expected - int(expected))
     k = min(k, (len(eligible) + 1) // 2)
