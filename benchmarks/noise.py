@@ -14,8 +14,10 @@ import difflib
 import json
 import random
 import time
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this file's name shadows the package it measures
 import noise
 import world_model
 from noise.edits import Occupancy

@@ -9,8 +9,10 @@ import argparse
 import json
 import platform
 import time
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this file's name shadows the package it measures
 import world_model
 
 

@@ -15,13 +15,14 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 @pytest.fixture
 def isolated_registry(monkeypatch):
+    world_model.domains()  # load the built-ins before taking the copy
     monkeypatch.setattr(registry, "_registry", dict(registry._registry))
 
 
 def test_readme_plugin_domain_works_end_to_end(isolated_registry):
     section = README.read_text().split("### Adding a fourth domain", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    exec(compile(code, "README-plugin", "exec"), {"__name__": "readme_plugin"})
+    exec(compile(code, "README-plugin", "exec", dont_inherit=True), {"__name__": "readme_plugin"})
     d = world_model.domain("logistics")
     assert "logistics" in world_model.domains()
     rec = d.sample(3)
