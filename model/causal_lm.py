@@ -1,0 +1,206 @@
+"""CausalLM: embedding, decoder blocks, final norm, LM head, and D multi-token-prediction modules.
+
+Expert balancing across micro-batches (how the trainer uses it):
+
+    load = 0
+    for micro_batch in step:
+        out = model(ids, labels=ids)
+        out.total_loss.backward()
+        load = load + out.expert_load          # int64 [n_moe_layers, E], detached counts
+    optimizer.step()
+    model.update_balance(load, rate)           # all-reduces over ranks, then one bias step
+
+`expert_load` is returned by the forward rather than accumulated in module state, so activation
+checkpointing (which re-runs block forwards during backward) cannot count tokens twice. Save the
+pending `load` with the checkpoint if a step can be interrupted between micro-batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from model.block import Block
+from model.config import ModelConfig
+from model.layers import RMSNorm, rope_angles
+from model.moe import ExpertImpl, Router, RoutedExperts
+from model.mtp import MTPModule, shift_left
+
+IGNORE_INDEX = -100
+
+
+@dataclass
+class CausalLMOutput:
+    """What one forward returns; backpropagate `total_loss`."""
+
+    logits: torch.Tensor  # [B, T, V]
+    loss: torch.Tensor | None = None  # main next-token cross-entropy
+    mtp_losses: torch.Tensor | None = None  # [D], depth k predicts token i+k+1
+    aux_loss: torch.Tensor | None = None  # sequence-wise balance loss, summed over MoE layers
+    total_loss: torch.Tensor | None = None  # loss + mtp_loss_weight * mean(mtp_losses) + aux_loss
+    expert_load: torch.Tensor | None = None  # int64 [n_moe_layers, E]: main MoE layers, then MTP blocks
+    mtp_logits: list[torch.Tensor] = field(default_factory=list)
+
+    @property
+    def expert_load_ratio(self) -> torch.Tensor:
+        """max/mean tokens per expert for each MoE layer (1.0 = perfectly balanced)."""
+        return load_ratio(self.expert_load)
+
+
+def load_ratio(expert_load: torch.Tensor) -> torch.Tensor:
+    """Per-layer max/mean of an [n_layers, E] load tensor."""
+    load = expert_load.float()
+    return load.max(dim=-1).values / load.mean(dim=-1).clamp(min=1e-9)
+
+
+def next_token_loss(logits: torch.Tensor, labels: torch.Tensor, shift: int) -> torch.Tensor:
+    """Mean cross-entropy of logits[:, i] against labels[:, i + shift]; 0 when nothing is left to predict."""
+    target = F.pad(labels[:, shift:], (0, shift), value=IGNORE_INDEX)
+    total = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(), ignore_index=IGNORE_INDEX, reduction="sum")
+    return total / (target != IGNORE_INDEX).sum().clamp(min=1)
+
+
+class CausalLM(nn.Module):
+    """DeepSeek-V3-style MoE language model with multi-token prediction."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.activation_checkpointing = False  # recompute each block (and MTP module) in backward
+        h = cfg.hidden_size
+        self.embed_tokens = nn.Embedding(cfg.vocab_size, h)
+        self.layers = nn.ModuleList(Block(cfg, moe=i >= cfg.first_k_dense_replace) for i in range(cfg.num_hidden_layers))
+        self.norm = RMSNorm(h, cfg.rms_norm_eps)
+        self.lm_head = nn.Linear(h, cfg.vocab_size, bias=False)
+        if cfg.tie_word_embeddings:
+            self.lm_head.weight = self.embed_tokens.weight
+        self.mtp = nn.ModuleList(MTPModule(cfg) for _ in range(cfg.num_nextn_predict_layers))
+        self.init_weights()
+
+    # ---- forward -------------------------------------------------------------------------------
+
+    def forward(
+        self, input_ids: torch.Tensor, labels: torch.Tensor | None = None, *, mtp_loss_weight: float | None = None
+    ) -> CausalLMOutput:
+        """Logits for every position; with labels (usually input_ids, -100 = ignore) the losses too."""
+        cfg = self.cfg
+        cos, sin = rope_angles(input_ids.shape[1], cfg.qk_rope_head_dim, cfg.rope_theta, input_ids.device)
+        h = self.embed_tokens(input_ids)
+        loads, aux = [], []
+        for block in self.layers:
+            h, load, balance = self._run(block, h, cos, sin)
+            if load is not None:
+                loads.append(load)
+                aux.append(balance)
+        h = self.norm(h)
+        logits = self.lm_head(h)
+
+        mtp_logits = []
+        for depth, module in enumerate(self.mtp, start=1):
+            emb = self.embed_tokens(shift_left(input_ids, depth, fill=0))
+            h, load, balance = self._run(module, h, emb, cos, sin)
+            loads.append(load)
+            aux.append(balance)
+            mtp_logits.append(self.lm_head(h))
+
+        out = CausalLMOutput(logits=logits, mtp_logits=mtp_logits, expert_load=self._stack_loads(loads, h))
+        out.aux_loss = torch.stack(aux).sum() if aux else h.new_zeros((), dtype=torch.float32)
+        if labels is not None:
+            out.loss = next_token_loss(logits, labels, 1)
+            losses = [next_token_loss(lg, labels, depth + 1) for depth, lg in enumerate(mtp_logits, start=1)]
+            out.mtp_losses = torch.stack(losses) if losses else out.loss.new_zeros(0)
+            weight = cfg.mtp_loss_weight if mtp_loss_weight is None else mtp_loss_weight
+            mtp_term = weight * out.mtp_losses.mean() if losses else 0.0
+            out.total_loss = out.loss + mtp_term + out.aux_loss
+        return out
+
+    def _run(self, module: nn.Module, *args: torch.Tensor):  # noqa: ANN202 - block outputs
+        """Call a block, recomputing it in backward when activation checkpointing is on."""
+        if self.activation_checkpointing and torch.is_grad_enabled():
+            return checkpoint(module, *args, use_reentrant=False)
+        return module(*args)
+
+    def _stack_loads(self, loads: list[torch.Tensor], like: torch.Tensor) -> torch.Tensor:
+        if loads:
+            return torch.stack(loads)
+        return torch.zeros(0, self.cfg.n_routed_experts, dtype=torch.long, device=like.device)
+
+    # ---- balancing -----------------------------------------------------------------------------
+
+    def routers(self) -> list[Router]:
+        """Routers in expert_load row order: main MoE layers, then MTP blocks."""
+        return [m for m in self.modules() if isinstance(m, Router)]
+
+    def moe_layer_names(self) -> list[str]:
+        """Labels for the rows of expert_load, e.g. ['layers.1', ..., 'mtp.0']."""
+        return [name.removesuffix(".mlp.gate").removesuffix(".block") for name, m in self.named_modules() if isinstance(m, Router)]
+
+    @torch.no_grad()
+    def update_balance(self, expert_load: torch.Tensor, rate: float | None = None, group: object = None) -> None:
+        """Bias step after optimizer.step(): sum loads over data-parallel ranks, then b += rate*sign(mean-load).
+
+        Every rank must call it (it all-reduces when torch.distributed is initialised); all ranks
+        then apply the same update, so the biases stay identical without being broadcast.
+        """
+        rate = self.cfg.bias_update_rate if rate is None else rate
+        load = expert_load.detach()
+        if dist.is_available() and dist.is_initialized():
+            load = load.clone()
+            dist.all_reduce(load, op=dist.ReduceOp.SUM, group=group)
+        routers = self.routers()
+        if load.shape[0] != len(routers):
+            raise ValueError(f"expert_load has {load.shape[0]} rows, the model has {len(routers)} MoE layers")
+        for router, row in zip(routers, load):
+            router.update_bias(row, rate)
+
+    def set_expert_impl(self, impl: ExpertImpl) -> None:
+        """Expert kernels for every MoE layer: auto (default), grouped_mm, or split (a matmul pair per expert)."""
+        for m in self.modules():
+            if isinstance(m, RoutedExperts):
+                m.impl = impl
+
+    # ---- init and sizes ------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def init_weights(self, std: float | None = None) -> None:
+        """Normal(0, std) for every matrix (DeepSeek-V3: 0.006), ones for norms, zero balancing bias.
+
+        Call again after `to_empty()` when the model was built on the meta device (FSDP2).
+        """
+        std = self.cfg.initializer_range if std is None else std
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=std)
+            elif isinstance(m, (Router, RoutedExperts)):
+                m.reset_parameters(std)
+            elif isinstance(m, RMSNorm):
+                m.reset_parameters()
+
+    def num_params(self) -> dict[str, int]:
+        """Counted from the tensors: main total, activated per token (K of E routed experts), and MTP."""
+        k, e = self.cfg.num_experts_per_tok, self.cfg.n_routed_experts
+        mtp = sum(p.numel() for p in self.mtp.parameters())
+        total = sum(p.numel() for p in self.parameters()) - mtp
+        routed = sum(p.numel() for m in self.layers.modules() if isinstance(m, RoutedExperts) for p in m.parameters())
+        return {"total": total, "activated": total - routed + routed * k // e, "mtp": mtp}
+
+    # ---- export --------------------------------------------------------------------------------
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Write config.json and model.safetensors in transformers' DeepseekV3 layout."""
+        from model.export import save_pretrained
+
+        save_pretrained(self, directory)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> CausalLM:
+        """Read a save_pretrained folder (ours or transformers'); safetensors only, nothing is unpickled."""
+        from model.export import load_pretrained
+
+        return load_pretrained(directory)
