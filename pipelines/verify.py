@@ -1,0 +1,71 @@
+"""`python -m pipelines.verify OUT_DIR`: re-hash every shard against the manifest; non-zero exit names bad shards."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+
+from pipelines import manifest
+from pipelines.manifest import SHARD_DIR, shard_path
+from pipelines.shards import ShardError, inspect
+from pipelines.storage import Folder, normalize
+
+
+def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[str, str]]:
+    """The manifest and, per bad shard path, what is wrong with it (empty when all is well)."""
+    folder = Folder(normalize(out_dir))
+    m = manifest.load(out_dir)
+    bad: dict[str, str] = {}
+    if [s.index for s in m.shards] != list(range(len(m.shards))):
+        bad["manifest.json"] = "shard indices are not 0..N-1"
+    if sum(s.rows for s in m.shards) != m.rows:
+        bad["manifest.json"] = f"rows {m.rows} is not the sum over shards"
+    for s in m.shards:
+        if s.path != shard_path(s.index):
+            bad[s.path] = f"unexpected path for shard {s.index}"
+            continue
+        if not folder.exists(s.path):
+            bad[s.path] = "missing"
+            continue
+        data = folder.read(s.path)
+        if len(data) != s.bytes:
+            bad[s.path] = f"{len(data)} bytes, manifest says {s.bytes}"
+        elif hashlib.sha256(data).hexdigest() != s.sha256:
+            bad[s.path] = "sha256 differs from the manifest"
+        if s.path in bad:
+            continue
+        try:
+            meta = inspect(data, full=full)
+        except ShardError as err:
+            bad[s.path] = str(err)
+            continue
+        if meta["config_hash"] != m.config_hash or meta["shard"] != s.index or meta["rows"] != s.rows:
+            bad[s.path] = "footer does not match the manifest (config hash, index or rows)"
+    listed = {s.path for s in m.shards}
+    for name in folder.listdir(SHARD_DIR):
+        rel = f"{SHARD_DIR}/{name}"
+        if name.endswith(".parquet") and rel not in listed:
+            bad[rel] = "not listed in the manifest"
+    return m, bad
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("out_dir", help="dataset folder (path or pyarrow filesystem URI)")
+    parser.add_argument("--quick", action="store_true", help="hashes and footers only, skip page checksums")
+    args = parser.parse_args(argv)
+    try:
+        m, bad = problems(args.out_dir, full=not args.quick)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"verify: {err}", file=sys.stderr)
+        return 2
+    for path, why in sorted(bad.items()):
+        print(f"BAD {path}: {why}")
+    ok = sum(1 for s in m.shards if s.path not in bad)
+    print(f"{ok}/{len(m.shards)} shards ok, {m.rows:,} rows, config {m.config_hash}, schema v{m.schema_version}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
