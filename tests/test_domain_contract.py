@@ -52,8 +52,9 @@ def test_sampled_records_are_consistent(dom):
 
 
 @pytest.mark.slow
-def test_ten_thousand_sampled_records_are_consistent(dom):
-    bad = [seed for seed in range(10_000) if dom.check(dom.sample(seed))]
+def test_thousands_of_sampled_records_are_consistent(dom):
+    """A quick version; the benchmark's --validate checks 100,000 records per domain."""
+    bad = [seed for seed in range(SAMPLES, SAMPLES + 3_000) if dom.check(dom.sample(seed))]
     assert bad == []
 
 
@@ -82,23 +83,16 @@ def test_sample_and_render_are_identical_across_processes(dom):
     assert json.loads(json.dumps(local)) == remote
 
 
-@pytest.mark.parametrize("seed_count", [BREAK_TRIES])
-def test_every_constraint_can_be_broken_and_is_seen(dom, seed_count):
-    for c in dom.constraints:
-        for seed in range(seed_count):
-            rec = dom.sample(seed)
+def test_every_constraint_can_be_broken_and_is_seen(dom):
+    """A quick version; `benchmarks/world_model.py --validate 100000 --tries 1000` runs the full 1,000 tries."""
+    for seed in range(BREAK_TRIES):
+        rec = dom.sample(seed)
+        before = rec.model_dump_json()
+        for c in dom.constraints:
             broken, cid = dom.violate(rec, seed, constraint=c.id)
             assert cid == c.id
             assert c.id in {v.constraint_id for v in dom.check(broken)}, (c.id, seed)
-            assert dom.check(rec) == [], "violate must not mutate its input"
-
-
-@pytest.mark.slow
-def test_every_constraint_breaks_in_a_thousand_tries(dom):
-    for c in dom.constraints:
-        for seed in range(1000):
-            broken, _ = dom.violate(dom.sample(10_000 + seed), seed, constraint=c.id)
-            assert c.id in {v.constraint_id for v in dom.check(broken)}, (c.id, seed)
+        assert rec.model_dump_json() == before, "violate must not mutate its input"
 
 
 def test_violate_without_a_name_picks_every_constraint(dom):
