@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from noise.adversarial_data import (
     ZERO_WIDTH,
 )
 from noise.edits import Edit, Occupancy
-from world_model import Document, Domain
+from world_model import Document, Domain, derive_seed
 
 _NEGATION_RE = re.compile(
     r"\b(" + "|".join(re.escape(cue) for cue, _ in sorted(NEGATIONS, key=lambda p: -len(p[0]))) + r")\b",
@@ -28,8 +29,25 @@ _NEGATION_RE = re.compile(
 )
 _FLIP = {cue: flip for cue, flip in NEGATIONS}
 _WORD_RE = re.compile(r"[A-Za-z]{4,}")
+_HOMOGLYPH_SET = frozenset(HOMOGLYPHS)
 _SENTENCE_RE = re.compile(r"[^.\n]{30,}?[.](?=\s|$)")
 _BOUNDARY_RE = re.compile(r"(?<=[.:]) (?=[A-Z])|\n(?=\S)")
+
+
+# Distractor facts come from a fixed pool of other records per (domain, style), sampled and rendered once
+# per process: a pure function of the pool index, so any worker draws the same distractor for a row.
+DISTRACTOR_POOL = 128
+
+
+@functools.lru_cache(maxsize=4096)
+def _pooled_distractor(domain: Domain, style: str, index: int) -> tuple[Document, tuple[str, ...]]:
+    """Pool entry `index`: another record's document, and its sentences that state a field value."""
+    seed = derive_seed("distractor", domain.name, style, index)
+    doc = domain.render(domain.sample(seed), derive_seed(seed, "render"), style=style)
+    starts = sorted(start for start, _ in doc.spans.values())
+    sentences = tuple(m.group().strip() for m in _SENTENCE_RE.finditer(doc.text)
+                      if bisect.bisect_left(starts, m.start()) < bisect.bisect_left(starts, m.end()))
+    return doc, sentences
 
 
 @dataclass
@@ -42,14 +60,31 @@ class Context:
     taken: Occupancy
     seed: int
 
-    @cached_property
+    @property
     def distractor(self) -> Document:
         """A different record of the same domain, rendered in the same style, for borrowed facts."""
-        other = self.domain.sample(self.seed)
-        return self.domain.render(other, self.seed, style=self.document.style)
+        return self._pooled[0]
 
-    def free_matches(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
-        return [m for m in pattern.finditer(self.document.text) if self.taken.is_free(m.start(), m.end())]
+    @property
+    def distractor_sentences(self) -> tuple[str, ...]:
+        """The distractor's sentences that state at least one of its field values."""
+        return self._pooled[1]
+
+    @cached_property
+    def _pooled(self) -> tuple[Document, tuple[str, ...]]:
+        return _pooled_distractor(self.domain, self.document.style, self.seed % DISTRACTOR_POOL)
+
+    @cached_property
+    def words(self) -> list[tuple[int, int]]:
+        """Spans of the words (4+ ASCII letters) that homoglyph and zero-width ops choose from."""
+        return [m.span() for m in _WORD_RE.finditer(self.document.text)]
+
+    def free(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The spans (sorted, disjoint) no earlier edit touches."""
+        return self.taken.free_spans(spans)
+
+    def free_matches(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        return self.free([m.span() for m in pattern.finditer(self.document.text)])
 
 
 Op = Callable[[Context], list[Edit]]
@@ -80,10 +115,7 @@ def contradictory_instruction(ctx: Context) -> list[Edit]:
 
 def distractor_fact(ctx: Context) -> list[Edit]:
     """A sentence stating another record's facts, slipped in at a sentence boundary."""
-    other = ctx.distractor
-    starts = sorted(start for start, _ in other.spans.values())
-    sentences = [m.group().strip() for m in _SENTENCE_RE.finditer(other.text)
-                 if bisect.bisect_left(starts, m.start()) < bisect.bisect_left(starts, m.end())]
+    sentences = ctx.distractor_sentences
     points = [m.end() for m in _BOUNDARY_RE.finditer(ctx.document.text)]
     points = [p for p in points if ctx.taken.is_free(p, p)]
     if not sentences or not points:
@@ -97,15 +129,14 @@ def distractor_fact(ctx: Context) -> list[Edit]:
 
 def negation_flip(ctx: Context) -> list[Edit]:
     """Turn a stated finding into its opposite (denies -> reports, granted -> denied, ...)."""
-    matches = ctx.free_matches(_NEGATION_RE)
-    if not matches:
+    spans = ctx.free_matches(_NEGATION_RE)
+    if not spans:
         return []
-    m = ctx.rng.choice(matches)
-    original = m.group()
+    start, end = ctx.rng.choice(spans)
+    original = ctx.document.text[start:end]
     flip = _FLIP[original.lower()]
     if original[0].isupper():
         flip = flip[:1].upper() + flip[1:]
-    start, end = m.start(), m.end()
     if flip == "":  # dropping "not": take the space after it too, so no double space is left
         end += ctx.document.text[end : end + 1] == " "
         original = ctx.document.text[start:end]
@@ -116,24 +147,25 @@ def negation_flip(ctx: Context) -> list[Edit]:
 
 def homoglyph(ctx: Context) -> list[Edit]:
     """Swap one or two letters of a word for Unicode look-alikes, so it reads the same but tokenises apart."""
-    words = [m for m in ctx.free_matches(_WORD_RE) if any(c in HOMOGLYPHS for c in m.group())]
+    text = ctx.document.text
+    words = [(a, b) for a, b in ctx.free(ctx.words) if not _HOMOGLYPH_SET.isdisjoint(text[a:b])]
     if not words:
         return []
-    m = ctx.rng.choice(words)
-    word = list(m.group())
+    start, end = ctx.rng.choice(words)
+    word = list(text[start:end])
     positions = [i for i, c in enumerate(word) if c in HOMOGLYPHS]
     for i in ctx.rng.sample(positions, min(len(positions), ctx.rng.choice((1, 2)))):
         word[i] = ctx.rng.choice(HOMOGLYPHS[word[i]])
-    return [Edit("adversarial", "homoglyph", m.start(), m.end(), m.group(), "".join(word))]
+    return [Edit("adversarial", "homoglyph", start, end, text[start:end], "".join(word))]
 
 
 def zero_width(ctx: Context) -> list[Edit]:
     """Hide an invisible character inside a word."""
-    words = ctx.free_matches(_WORD_RE)
+    words = ctx.free(ctx.words)
     if not words:
         return []
-    m = ctx.rng.choice(words)
-    return _insert(ctx, "zero_width", ctx.rng.randrange(m.start() + 1, m.end()), ctx.rng.choice(ZERO_WIDTH))
+    start, end = ctx.rng.choice(words)
+    return _insert(ctx, "zero_width", ctx.rng.randrange(start + 1, end), ctx.rng.choice(ZERO_WIDTH))
 
 
 def entity_swap(ctx: Context) -> list[Edit]:

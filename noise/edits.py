@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+import bisect
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Sequence
 
 FAMILIES = ("typo", "logical", "adversarial")
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """Replace clean[start:end] (code points) by `replacement`; start == end is an insertion."""
+class Edit(NamedTuple):
+    """Replace clean[start:end] (code points) by `replacement`; start == end is an insertion.
+
+    A named tuple, not a dataclass: a document gets dozens of typo edits and a tuple is built 3x faster.
+    """
 
     family: str
     op: str
@@ -21,7 +24,7 @@ class Edit:
     constraint: str | None = None
 
     def as_row(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +45,18 @@ def _key(e: Edit) -> tuple[int, int]:
 
 def validate(clean: str, edits: Sequence[Edit]) -> None:
     """Raise ValueError unless edits are sorted, disjoint, in bounds and match the clean text."""
-    prev: Edit | None = None
+    n, prev, prev_start, prev_end = len(clean), None, -1, -1
     for e in edits:
-        if not 0 <= e.start <= e.end <= len(clean):
+        start, end = e.start, e.end
+        if not 0 <= start <= end <= n:
             raise ValueError(f"edit out of bounds: {e}")
-        if clean[e.start : e.end] != e.original:
-            raise ValueError(f"edit original does not match the clean text at {e.start}:{e.end}: {e}")
-        if prev is not None:
-            if _key(prev) > _key(e):
-                raise ValueError(f"edits not sorted by start: {prev} then {e}")
-            if prev.end > e.start or (prev.start == prev.end == e.start == e.end):
-                raise ValueError(f"edits overlap: {prev} and {e}")
-        prev = e
+        if clean[start:end] != e.original:
+            raise ValueError(f"edit original does not match the clean text at {start}:{end}: {e}")
+        if start < prev_start or (start == prev_start and end < prev_end):
+            raise ValueError(f"edits not sorted by start: {prev} then {e}")
+        if prev_end > start or prev_start == prev_end == start == end:
+            raise ValueError(f"edits overlap: {prev} and {e}")
+        prev, prev_start, prev_end = e, start, end
 
 
 def apply(clean: str, edits: Sequence[Edit]) -> str:
@@ -100,6 +103,17 @@ class Occupancy:
 
     def is_free(self, start: int, end: int) -> bool:
         return not any(clashes(e, start, end) for e in self.edits)
+
+    def free_spans(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The spans (sorted, disjoint, non-empty) that no edit clashes with, found by bisection per edit."""
+        if not self.edits or not spans:
+            return spans
+        starts = [s for s, _ in spans]
+        ends = [e for _, e in spans]
+        blocked = set()
+        for e in self.edits:  # a span clashes when it ends after e.start and starts before e.end
+            blocked.update(range(bisect.bisect_right(ends, e.start), bisect.bisect_left(starts, e.end)))
+        return [span for i, span in enumerate(spans) if i not in blocked] if blocked else spans
 
     def add(self, e: Edit) -> None:
         if not self.is_free(e.start, e.end):

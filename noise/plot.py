@@ -9,27 +9,43 @@ from noise.curriculum import Curriculum
 
 
 def plot_curriculum(curriculum: Curriculum, out: Path, points: int = 1001) -> Path:
-    """Level on top, each family's expected share of rows below, for the whole of training."""
+    """Level over all of training (other shapes faint), then the family mix, zoomed on the ramp."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     xs = [i / (points - 1) for i in range(points)]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    top.plot(xs, [curriculum.level(x) for x in xs], color="black")
+    lo = max(0.0, curriculum.start - 0.2 * max(curriculum.end - curriculum.start, 0.05))
+    ramp = [lo + (curriculum.end - lo) * i / (points - 1) for i in range(points)]
+    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(8, 9))
+    for shape in ("linear", "cosine", "step"):
+        other = curriculum.model_copy(update={"shape": shape})
+        mine = shape == curriculum.shape
+        top.plot(xs, [other.level(x) for x in xs], color="black" if mine else "grey",
+                 linewidth=2 if mine else 1, linestyle="-" if mine else ":", label=shape + (" (this)" if mine else ""))
     top.axvline(curriculum.start, linestyle=":", color="grey")
     top.set_ylabel("noise level")
-    top.set_title(f"curriculum: {curriculum.shape} ramp from p={curriculum.start} to p={curriculum.end}")
-    for family in curriculum.families:
-        share = [min(1.0, curriculum.level(x) * curriculum.mix(x)[family]) for x in xs]
-        bottom.plot(xs, share, label=family)
-    bottom.set_ylabel("rows with the family")
-    bottom.set_xlabel("training progress p")
-    bottom.legend(loc="upper left")
+    top.set_xlabel("training progress p")
+    top.legend(loc="upper left")
+    top.set_title(f"curriculum: {curriculum.shape} ramp to level {curriculum.max_level} "
+                  f"between p={curriculum.start} and p={curriculum.end}")
+
+    families = list(curriculum.families)
+    shares = {f: [min(1.0, curriculum.level(x) * curriculum.mix(x)[f]) for x in ramp] for f in families}
+    for f in families:
+        middle.plot(ramp, shares[f], label=f)
+    middle.set_ylabel("share of rows with the family")
+    middle.legend(loc="upper left")
+    totals = [sum(shares[f][i] for f in families) or 1.0 for i in range(points)]
+    bottom.stackplot(ramp, [[shares[f][i] / totals[i] for i in range(points)] for f in families], labels=families)
+    bottom.set_ylabel("family mix of noised rows")
+    bottom.set_xlabel("training progress p (the ramp)")
+    bottom.set_ylim(0, 1)
+    bottom.legend(loc="lower left")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
 

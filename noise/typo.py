@@ -11,6 +11,7 @@ import random
 import re
 from typing import Callable, Mapping
 
+import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
 from noise.edits import Edit, Occupancy
@@ -43,7 +44,6 @@ def _neighbours() -> dict[str, str]:
 
 
 NEIGHBOURS = _neighbours()
-_ALNUM_RUN = re.compile(r"[^\W_]+")
 _OCR_BY_FIRST: dict[str, list[tuple[str, str]]] = {}
 for _seen, _read in OCR_CONFUSIONS:
     _OCR_BY_FIRST.setdefault(_seen[0], []).append((_seen, _read))
@@ -136,46 +136,47 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def _matching(spans: Mapping[str, tuple[int, int]], globs: list[str]) -> list[tuple[int, int]]:
+    if not globs:
+        return []
     patterns = [_glob(g) for g in globs]
     return [span for key, span in spans.items() if any(p.fullmatch(key) for p in patterns)]
 
 
-def _merge(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+@functools.lru_cache(maxsize=1)
+def _alnum_table() -> np.ndarray:
+    """isalnum() of every BMP code point (the same set as the regex class [^\\W_]), built once."""
+    return np.fromiter((chr(c).isalnum() for c in range(0x10000)), dtype=bool, count=0x10000)
 
 
-def _subtract(regions: list[tuple[int, int]], holes: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Parts of the (merged) regions that no hole covers."""
-    out = []
-    for start, end in regions:
-        for h_start, h_end in holes:
-            if h_end <= start or h_start >= end:
-                continue
-            if h_start > start:
-                out.append((start, h_start))
-            start = max(start, h_end)
-        if start < end:
-            out.append((start, end))
-    return out
+def alnum_mask(text: str) -> np.ndarray:
+    """One bool per code point: whether it is a letter or digit, looked up in bulk, not char by char."""
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    mask = _alnum_table()[np.minimum(cps, 0xFFFF)]
+    for i in np.flatnonzero(cps > 0xFFFF).tolist():  # astral code points (emoji, historic scripts): rare
+        mask[i] = text[i].isalnum()
+    return mask
+
+
+def editable_mask(
+    text: str, spans: Mapping[str, tuple[int, int]], config: TypoConfig, taken: Occupancy
+) -> np.ndarray:
+    """Characters a typo may touch: letters and digits, in a target span if any, not protected or edited."""
+    mask = alnum_mask(text)
+    if config.target is not None:
+        inside = np.zeros_like(mask)
+        for start, end in _matching(spans, config.target):
+            inside[start:end] = True
+        mask &= inside
+    for start, end in _matching(spans, config.protect) + [(e.start, e.end) for e in taken.edits]:
+        mask[start:end] = False
+    return mask
 
 
 def editable_positions(
     text: str, spans: Mapping[str, tuple[int, int]], config: TypoConfig, taken: Occupancy
 ) -> list[int]:
-    """Characters a typo may touch: letters and digits, in a target span if any, not protected or edited."""
-    regions = [(0, len(text))] if config.target is None else _merge(_matching(spans, config.target))
-    holes = _merge(_matching(spans, config.protect) + [(e.start, e.end) for e in taken.edits])
-    positions: list[int] = []
-    for start, end in _subtract(regions, holes):
-        for m in _ALNUM_RUN.finditer(text, start, end):
-            positions.extend(range(m.start(), m.end()))
-    return positions
+    """Offsets of the characters a typo may touch, in order."""
+    return np.flatnonzero(editable_mask(text, spans, config, taken)).tolist()
 
 
 def typos(
@@ -187,22 +188,24 @@ def typos(
     taken: Occupancy,
 ) -> list[Edit]:
     """Place round(rate * editable) typos on distinct, non-adjacent editable characters."""
-    eligible = editable_positions(text, spans, config, taken)
-    expected = rate * len(eligible)
+    eligible = np.flatnonzero(editable_mask(text, spans, config, taken))
+    m = len(eligible)
+    expected = rate * m
     k = int(expected) + (rng.random() < expected - int(expected))
-    k = min(k, (len(eligible) + 1) // 2)
+    k = min(k, (m + 1) // 2)
     if k == 0:
         return []
     # k draws from m-k+1 slots spread by their rank: chosen characters are never neighbours.
-    slots = sorted(rng.sample(range(len(eligible) - k + 1), k))
+    idx = np.array(sorted(rng.sample(range(m - k + 1), k))) + np.arange(k)
     names, weights = zip(*((n, w) for n, w in config.ops.items() if w > 0))
     chosen = rng.choices(names, weights, k=k)
+    # A pair op (transpose, two-character OCR) may also take the next character when it is editable too.
+    nxt = np.append(eligible, -1)[idx + 1]
+    pairs = (nxt == eligible[idx] + 1).tolist()
     insertion_points = {e.start for e in taken.edits if e.start == e.end}
     edits = []
-    for rank, (slot, name) in enumerate(zip(slots, chosen)):
-        idx = slot + rank
-        pos = eligible[idx]
-        pair = idx + 1 < len(eligible) and eligible[idx + 1] == pos + 1 and pos + 1 not in insertion_points
+    for pos, pair, name in zip(eligible[idx].tolist(), pairs, chosen):
+        pair = pair and pos + 1 not in insertion_points
         change = OPS[name](text, pos, pair, rng)
         if change is None:  # the op does not fit this character: a keyboard slip always does, else a drop
             name = "keyboard" if text[pos].lower() in NEIGHBOURS else "delete"

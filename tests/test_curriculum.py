@@ -64,6 +64,13 @@ def test_plan_is_reproducible():
         ({"families": {"spelling": {"weight": 1.0}}}, "families"),
         ({"families": {"typo": {"enter": 2.0}}}, "enter"),
         ({"begin": 0.5}, "begin"),
+        ({"start": -0.1}, "start"),
+        ({"end": 1.5}, "end"),
+        ({"max_level": 1.5}, "max_level"),
+        ({"shape": "Linear"}, "shape"),
+        ({"families": {"adversarial": {"weight": -0.5}}}, "weight"),
+        ({"families": {"logical": {"enter": -0.1}}}, "enter"),
+        ({"families": {"typo": {"weight": 1.0, "rate": 2}}}, "rate"),
     ],
 )
 def test_invalid_curriculum_names_the_field(fields, name):

@@ -93,7 +93,8 @@ def test_already_edited_text_is_left_alone():
 
 @pytest.mark.parametrize(
     "fields, name",
-    [({"ops": {"teleport": 1.0}}, "ops"), ({"ops": {"delete": -1.0}}, "ops"), ({"max_rate": 0.9}, "max_rate")],
+    [({"ops": {"teleport": 1.0}}, "ops"), ({"ops": {"delete": -1.0}}, "ops"), ({"ops": {"delete": 0.0}}, "ops"),
+     ({"max_rate": 0.9}, "max_rate"), ({"max_rate": -0.1}, "max_rate"), ({"protect": "x"}, "protect")],
 )
 def test_bad_config_names_the_field(fields, name):
     with pytest.raises(ValidationError, match=name):
