@@ -48,5 +48,8 @@ class MultiHeadLatentAttention(nn.Module):
         k_rot = apply_rope(k_rot.view(b, t, 1, self.rope_dim), cos, sin, self.rope_interleave)
         q = torch.cat((q_nope, q_rot), dim=-1).transpose(1, 2)
         k = torch.cat((k_nope, k_rot.expand(-1, -1, self.heads, -1)), dim=-1).transpose(1, 2)
-        out = F.scaled_dot_product_attention(q, k, v.transpose(1, 2), is_causal=True, scale=self.scale)
+        v = v.transpose(1, 2)
+        if self.v_dim < q.shape[-1]:  # fused (flash) SDPA kernels want equal q/k/v widths: pad v, slice after
+            v = F.pad(v, (0, q.shape[-1] - self.v_dim))
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)[..., : self.v_dim]
         return self.o_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.v_dim))

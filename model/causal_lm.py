@@ -13,10 +13,16 @@ Expert balancing across micro-batches (how the trainer uses it):
 `expert_load` is returned by the forward rather than accumulated in module state, so activation
 checkpointing (which re-runs block forwards during backward) cannot count tokens twice. Save the
 pending `load` with the checkpoint if a step can be interrupted between micro-batches.
+
+With `cfg.apr_enabled` (model/apr.py), `total_loss` also holds `apr_loss_weight * out.apr.estimator_loss`;
+a trainer that composes its own loss from the parts must add that term, and can log
+`out.apr.routed_fraction`, `out.apr.estimator_error` and `out.apr.refine_time_share`.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from model.apr import AdaptivePrecisionRouter, APRStats
 from model.block import Block
 from model.config import ModelConfig
 from model.layers import RMSNorm, rope_angles
@@ -46,6 +53,7 @@ class CausalLMOutput:
     total_loss: torch.Tensor | None = None  # loss + mtp_loss_weight * mean(mtp_losses) + aux_loss
     expert_load: torch.Tensor | None = None  # int64 [n_moe_layers, E]: main MoE layers, then MTP blocks
     mtp_logits: list[torch.Tensor] = field(default_factory=list)
+    apr: APRStats | None = None  # adaptive precision routing stats (cfg.apr_enabled); its loss is in total_loss
 
     @property
     def expert_load_ratio(self) -> torch.Tensor:
@@ -81,6 +89,7 @@ class CausalLM(nn.Module):
         if cfg.tie_word_embeddings:
             self.lm_head.weight = self.embed_tokens.weight
         self.mtp = nn.ModuleList(MTPModule(cfg) for _ in range(cfg.num_nextn_predict_layers))
+        self.apr = AdaptivePrecisionRouter(cfg) if cfg.apr_enabled else None
         self.init_weights()
 
     # ---- forward -------------------------------------------------------------------------------
@@ -90,14 +99,20 @@ class CausalLM(nn.Module):
     ) -> CausalLMOutput:
         """Logits for every position; with labels (usually input_ids, -100 = ignore) the losses too."""
         cfg = self.cfg
+        start = time.perf_counter() if self.apr is not None else 0.0  # for APR's time share; compiles without it
         cos, sin = rope_angles(input_ids.shape[1], cfg.qk_rope_head_dim, cfg.rope_theta, input_ids.device)
         h = self.embed_tokens(input_ids)
-        loads, aux = [], []
-        for block in self.layers:
+        loads, aux, uncertainty = [], [], None
+        for i, block in enumerate(self.layers, start=1):
             h, load, balance = self._run(block, h, cos, sin)
             if load is not None:
                 loads.append(load)
                 aux.append(balance)
+            if self.apr is not None and i == cfg.apr_estimator_layer:
+                uncertainty = self.apr.estimate(h)
+        apr = None
+        if self.apr is not None:
+            h, apr = self.apr.refine(h, uncertainty)
         h = self.norm(h)
         logits = self.lm_head(h)
 
@@ -109,8 +124,14 @@ class CausalLM(nn.Module):
             aux.append(balance)
             mtp_logits.append(self.lm_head(h))
 
-        out = CausalLMOutput(logits=logits, mtp_logits=mtp_logits, expert_load=self._stack_loads(loads, h))
+        out = CausalLMOutput(logits=logits, mtp_logits=mtp_logits, expert_load=self._stack_loads(loads, h), apr=apr)
         out.aux_loss = torch.stack(aux).sum() if aux else h.new_zeros((), dtype=torch.float32)
+        if apr is not None:
+            if labels is not None:  # the estimator's target: the main head's entropy (costs one softmax)
+                self.apr.attach_targets(apr, uncertainty, logits)
+            if logits.device.type == "cuda":
+                torch.cuda.synchronize(logits.device)
+            apr.refine_time_share /= max(time.perf_counter() - start, 1e-9)
         if labels is not None:
             out.loss = next_token_loss(logits, labels, 1)
             losses = [next_token_loss(lg, labels, depth + 1) for depth, lg in enumerate(mtp_logits, start=1)]
@@ -118,6 +139,8 @@ class CausalLM(nn.Module):
             weight = cfg.mtp_loss_weight if mtp_loss_weight is None else mtp_loss_weight
             mtp_term = weight * out.mtp_losses.mean() if losses else 0.0
             out.total_loss = out.loss + mtp_term + out.aux_loss
+            if apr is not None:
+                out.total_loss = out.total_loss + cfg.apr_loss_weight * apr.estimator_loss
         return out
 
     def _run(self, module: nn.Module, *args: torch.Tensor):  # noqa: ANN202 - block outputs
@@ -177,18 +200,24 @@ class CausalLM(nn.Module):
         for m in self.modules():
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, std=std)
+                if getattr(m, "bias", None) is not None:  # only APR's estimator has biases
+                    nn.init.zeros_(m.bias)
             elif isinstance(m, (Router, RoutedExperts)):
                 m.reset_parameters(std)
             elif isinstance(m, RMSNorm):
                 m.reset_parameters()
+        if self.apr is not None:  # prior: an untrained head is near-uniform, entropy log(V)
+            nn.init.constant_(self.apr.estimator.out.bias, math.log(self.cfg.vocab_size))
 
     def num_params(self) -> dict[str, int]:
         """Counted from the tensors: main total, activated per token (K of E routed experts), and MTP."""
         k, e = self.cfg.num_experts_per_tok, self.cfg.n_routed_experts
         mtp = sum(p.numel() for p in self.mtp.parameters())
-        total = sum(p.numel() for p in self.parameters()) - mtp
+        apr = sum(p.numel() for p in self.apr.parameters()) if self.apr is not None else 0
+        total = sum(p.numel() for p in self.parameters()) - mtp - apr
         routed = sum(p.numel() for m in self.layers.modules() if isinstance(m, RoutedExperts) for p in m.parameters())
-        return {"total": total, "activated": total - routed + routed * k // e, "mtp": mtp}
+        counts = {"total": total, "activated": total - routed + routed * k // e, "mtp": mtp}
+        return {**counts, "apr": apr} if self.apr is not None else counts
 
     # ---- export --------------------------------------------------------------------------------
 

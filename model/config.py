@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-
-PRESET_DIR = Path(__file__).parent / "presets"
 
 
 class ModelConfig(BaseModel):
@@ -59,6 +55,17 @@ class ModelConfig(BaseModel):
     mtp_loss_weight: float = Field(0.3, ge=0, description="lambda on the mean MTP loss")
     bias_update_rate: float = Field(0.001, ge=0, description="gamma of the aux-loss-free bias step")
     seq_aux_loss_alpha: float = Field(1e-4, ge=0, description="sequence-wise balance loss weight; 0 turns it off")
+
+    # Ours: adaptive precision routing (model/apr.py), off by default; transformers cannot run it.
+    apr_enabled: bool = False
+    apr_estimator_layer: int = Field(2, ge=1, description="the estimator reads the hidden state after this many blocks")
+    apr_estimator_hidden: int = Field(64, gt=0, description="width of the estimator's MLP")
+    apr_fraction: float = Field(0.125, ge=0, le=1, description="capacity: round(fraction x tokens) refined per batch")
+    apr_threshold: float | None = Field(None, ge=0, description="also require predicted entropy >= this (nats)")
+    apr_num_blocks: int = Field(1, ge=1, description="refinement blocks run on the routed tokens")
+    apr_intermediate_size: int = Field(256, gt=0, description="SwiGLU width of a refinement block")
+    apr_dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    apr_loss_weight: float = Field(0.1, ge=0, description="weight of the estimator's entropy regression loss")
 
     @field_validator("num_key_value_heads")
     @classmethod
@@ -115,21 +122,29 @@ class ModelConfig(BaseModel):
             raise ValueError(f"first_k_dense_replace ({v}) > num_hidden_layers ({layers})")
         return v
 
+    @field_validator("apr_estimator_layer")
+    @classmethod
+    def _estimator_layer_fits(cls, v: int, info: ValidationInfo) -> int:
+        layers = info.data.get("num_hidden_layers")
+        if layers is not None and v > layers:
+            raise ValueError(f"apr_estimator_layer ({v}) > num_hidden_layers ({layers})")
+        return v
+
     # ---- presets -------------------------------------------------------------------------------
 
     @classmethod
     def preset(cls, name: str, **overrides: object) -> ModelConfig:
-        """Load a named preset (model/presets/<name>.yaml, also the Hydra group conf/model/)."""
-        path = PRESET_DIR / f"{name}.yaml"
-        if not path.is_file():
-            raise ValueError(f"unknown model preset {name!r}; known: {', '.join(cls.presets())}")
-        fields = yaml.safe_load(path.read_text()) or {}
-        return cls(**{**fields, **overrides})
+        """A named preset from model/presets.py (conf/model/<name>.yaml is generated from it for Hydra)."""
+        from model.presets import preset_fields
+
+        return cls(**{**preset_fields(name), **overrides})
 
     @staticmethod
     def presets() -> list[str]:
         """Names of the shipped presets."""
-        return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+        from model.presets import PRESETS
+
+        return sorted(PRESETS)
 
     # ---- derived sizes -------------------------------------------------------------------------
 

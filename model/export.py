@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -23,6 +24,12 @@ from model.causal_lm import CausalLM
 from model.config import ModelConfig
 
 CONFIG_NAME, WEIGHTS_NAME, INDEX_NAME = "config.json", "model.safetensors", "model.safetensors.index.json"
+APR_WEIGHTS_NAME = "apr.safetensors"  # adaptive precision routing weights, our names; transformers never reads it
+APR_WARNING = (
+    "APR is enabled: its estimator and refinement blocks are saved to {path} under their own names. "
+    "transformers' DeepseekV3 ignores them and runs the model WITHOUT refinement (different logits); "
+    "only model.CausalLM.from_pretrained runs APR."
+)
 OURS = ("num_nextn_predict_layers", "mtp_loss_weight", "bias_update_rate", "seq_aux_loss_alpha")
 
 Unpack = Callable[[torch.Tensor], list[torch.Tensor]]
@@ -104,7 +111,7 @@ def _mtp_copies(cfg: ModelConfig) -> dict[str, str]:
 def to_hf_state_dict(model: CausalLM) -> dict[str, torch.Tensor]:
     """Our state dict in transformers' names, each tensor contiguous and unshared."""
     cfg = model.cfg
-    state = model.state_dict()
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("apr.")}
     if cfg.tie_word_embeddings:
         state["lm_head.weight"] = state.pop("lm_head.weight").clone()
     out: dict[str, torch.Tensor] = {}
@@ -125,6 +132,12 @@ def save_pretrained(model: CausalLM, directory: str | Path) -> None:
     tmp = directory / f".{WEIGHTS_NAME}.tmp"
     save_file(tensors, tmp, metadata={"format": "pt"})
     os.replace(tmp, directory / WEIGHTS_NAME)
+    if model.apr is not None:
+        apr = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k.startswith("apr.")}
+        tmp = directory / f".{APR_WEIGHTS_NAME}.tmp"
+        save_file(apr, tmp, metadata={"format": "pt"})
+        os.replace(tmp, directory / APR_WEIGHTS_NAME)
+        warnings.warn(APR_WARNING.format(path=directory / APR_WEIGHTS_NAME), UserWarning, stacklevel=3)
     tmp = directory / f".{CONFIG_NAME}.tmp"
     tmp.write_text(json.dumps(hf_config(model.cfg), indent=2) + "\n")
     os.replace(tmp, directory / CONFIG_NAME)
@@ -151,7 +164,12 @@ def load_pretrained(directory: str | Path) -> CausalLM:
     with torch.device("meta"):
         model = CausalLM(cfg)
     state, used, missing = {}, set(_mtp_copies(cfg)), []
+    if cfg.apr_enabled:
+        with safe_open(directory / APR_WEIGHTS_NAME, framework="pt", device="cpu") as f:
+            state.update({k: f.get_tensor(k) for k in f.keys()})
     for name, like in model.state_dict().items():
+        if name.startswith("apr."):
+            continue
         keys, _, pack = _layout(name, cfg)
         missing += [k for k in keys if k not in hf]
         if not missing:

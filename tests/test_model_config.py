@@ -9,16 +9,36 @@ import pytest
 import yaml
 
 from model import CausalLM, ModelConfig
+from model.presets import render_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_presets_are_the_hydra_group():
-    """conf/model/<name>.yaml (the Hydra group) resolves to the preset the package ships."""
+def test_hydra_group_is_generated_from_the_presets():
+    """conf/model/ holds exactly model/presets.py, rendered byte for byte: the two cannot drift."""
     assert ModelConfig.presets() == ["1b", "small", "tiny"]
+    group = ROOT / "conf" / "model"
+    assert sorted(p.stem for p in group.glob("*.yaml")) == ModelConfig.presets()
     for name in ModelConfig.presets():
-        hydra_file = ROOT / "conf" / "model" / f"{name}.yaml"
+        hydra_file = group / f"{name}.yaml"
+        assert not hydra_file.is_symlink()
+        assert hydra_file.read_text() == render_yaml(name), f"run `python -m model.presets` ({name})"
         assert ModelConfig(**yaml.safe_load(hydra_file.read_text())) == ModelConfig.preset(name)
+
+
+def test_hydra_composes_the_preset_into_the_train_config():
+    """`model=small` in conf/train.yaml yields the same fields as ModelConfig.preset('small')."""
+    hydra = pytest.importorskip("hydra")
+    from omegaconf import OmegaConf
+
+    with hydra.initialize_config_dir(config_dir=str(ROOT / "conf"), version_base=None):
+        cfg = hydra.compose("train", overrides=["data=unused", "model=small"])
+    assert ModelConfig(**OmegaConf.to_container(cfg.model)) == ModelConfig.preset("small")
+
+
+def test_unknown_preset_names_the_known_ones():
+    with pytest.raises(ValueError, match="1b, small, tiny"):
+        ModelConfig.preset("huge")
 
 
 @pytest.mark.parametrize(
