@@ -19,3 +19,50 @@ def ray_address() -> str:
     yield ray.get_runtime_context().gcs_address
     if started:
         ray.shutdown()
+
+
+# ---- trainer fixtures (one small generated corpus and its tokenizer per test session) --------------
+
+TRAIN_CORPUS = dict(shards=4, records_per_shard=16, seed=0, progress=False)  # default curriculum: noise from 0.85
+TRAIN_VOCAB = 1024
+
+
+@pytest.fixture(scope="session")
+def train_corpus(tmp_path_factory, ray_address) -> str:
+    """A corpus made by the real generate pipeline (default curriculum) with a tokenizer in DATA/tokenizer."""
+    from pathlib import Path
+
+    import yaml
+
+    from pipelines import tokenizer
+    from pipelines.config import validate
+    from pipelines.generate import run
+
+    domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "conf/domain/mixed.yaml").read_text())
+    out = tmp_path_factory.mktemp("train") / "data"
+    run(validate(TRAIN_CORPUS | {"domain": domain, "out_dir": str(out)}))
+    tokenizer.build(out, vocab_size=TRAIN_VOCAB)
+    return str(out)
+
+
+TRAIN_FAST = dict(seq_len=32, batch_size=4, micro_batch_size=4, threads=1, progress_bar=False, prefetch=1)
+
+
+@pytest.fixture(scope="session")
+def train_config(train_corpus):
+    """Factory of in-process TrainConfigs for the tiny preset on the session corpus (small, 1 thread: CI has 2 cores)."""
+    from pathlib import Path
+
+    import yaml
+
+    from pipelines.train import TrainConfig, TrainerConfig
+
+    conf = Path(__file__).resolve().parent.parent / "conf"
+    fields = yaml.safe_load((conf / "model/tiny.yaml").read_text())
+    cpu = yaml.safe_load((conf / "trainer/cpu.yaml").read_text())  # what `python -m pipelines.train` composes
+
+    def make(out_dir, **trainer) -> TrainConfig:
+        return TrainConfig(data=train_corpus, out_dir=str(out_dir), model=fields,
+                           trainer=TrainerConfig(**(cpu | TRAIN_FAST | trainer)))
+
+    return make

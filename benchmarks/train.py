@@ -1,0 +1,123 @@
+"""Training tokens/s on CPU of the real optimizer step (pipelines.train.train_step) for the tiny and small presets.
+
+    .venv/bin/python benchmarks/train.py                                  # tiny + small, writes benchmarks/results/train.json
+    .venv/bin/python benchmarks/train.py --configs tiny --rounds 5 --batch 8 --seq 128 --threads 2
+
+Each step is what the trainer does per optimizer step: forward + backward over the micro-batches with
+MTP, clipping, AdamW, the balancing-bias update and the split LM/denoise loss for logging. The batch is
+synthetic (uniform random ids, LM targets everywhere), so the number measures compute, not the reader.
+The presets are timed in the same process, one step of each per round, so load from other processes
+hits them alike; the table gives best-of-rounds tokens/s, the median, and the load average seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from model import CausalLM, ModelConfig  # noqa: E402
+from pipelines.data import LM_TARGET, MicroBatch, Position, StepBatch, labels_of  # noqa: E402
+from pipelines.train import Runtime, TrainerConfig, make_optimizer, train_step  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic_batch(cfg: ModelConfig, t: TrainerConfig, gen: torch.Generator) -> StepBatch:
+    """One optimizer step's micro-batches of random ids, every position a language-modelling target."""
+    ids = torch.randint(4, cfg.vocab_size, (t.batch_size, t.seq_len), generator=gen)
+    roles = torch.full_like(ids, LM_TARGET, dtype=torch.uint8)
+    micro = [MicroBatch(ids[i : i + t.micro_batch_size], labels_of(ids[i : i + t.micro_batch_size], roles[i : i + t.micro_batch_size]),
+                        roles[i : i + t.micro_batch_size]) for i in range(0, t.batch_size, t.micro_batch_size)]
+    targets = {"lm": t.batch_size * (t.seq_len - 1), "denoise": 0}
+    for k in range(cfg.num_nextn_predict_layers + 1):
+        targets[f"depth{k}"] = t.batch_size * (t.seq_len - 1 - k)
+    return StepBatch(micro, Position(), 0.0, 0, 0.0, t.batch_size, 0, targets)
+
+
+class Trainee:
+    """A preset with its optimizer, ready to take timed steps."""
+
+    def __init__(self, name: str, t: TrainerConfig) -> None:
+        self.name, self.t = name, t
+        self.cfg = ModelConfig.preset(name)
+        torch.manual_seed(0)
+        self.model = CausalLM(self.cfg)
+        self.rt = Runtime(0, 1, 0, torch.device("cpu"), None)
+        self.opt = make_optimizer(self.model, t, self.rt)
+        self.batch = synthetic_batch(self.cfg, t, torch.Generator().manual_seed(0))
+        self.tokens = t.batch_size * t.seq_len
+
+    def step(self) -> float:
+        """Seconds for one optimizer step."""
+        start = time.perf_counter()
+        train_step(self.model, self.opt, self.batch, self.rt, self.t, self.t.lr, 0.3, 0.001)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--configs", nargs="+", default=["tiny", "small"])
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--micro", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: stable on a shared CPU)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train.json")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    base = yaml.safe_load((ROOT / "conf" / "trainer" / "cpu.yaml").read_text())
+    t = TrainerConfig(**(base | {"batch_size": args.batch, "micro_batch_size": args.micro, "seq_len": args.seq}))
+    load_before = os.getloadavg()
+    trainees = [Trainee(name, t) for name in args.configs]
+    for tr in trainees:
+        for _ in range(args.warmup):
+            tr.step()
+    times: dict[str, list[float]] = {tr.name: [] for tr in trainees}
+    for _ in range(args.rounds):  # interleaved: one step of each preset per round
+        for tr in trainees:
+            times[tr.name].append(tr.step())
+    load_after = os.getloadavg()
+
+    rows = []
+    for tr in trainees:
+        p = tr.model.num_params()
+        best, median = min(times[tr.name]), statistics.median(times[tr.name])
+        rows.append({"config": tr.name, "params_total": p["total"], "params_active": p["activated"], "params_mtp": p["mtp"],
+                     "tokens_per_step": tr.tokens, "best_tokens_per_s": tr.tokens / best,
+                     "median_tokens_per_s": tr.tokens / median, "step_seconds": times[tr.name]})
+    result = {
+        "benchmark": "train_step tokens/s on CPU (fp32, synthetic LM batch, MTP on, AdamW + clip + bias update)",
+        "command": " ".join(["python", "benchmarks/train.py", *sys.argv[1:]]),
+        "batch": args.batch, "micro_batch": args.micro, "seq_len": args.seq, "rounds": args.rounds,
+        "threads": args.threads, "cpu_count": os.cpu_count(), "torch": torch.__version__, "machine": platform.machine(),
+        "load_average_before": load_before, "load_average_after": load_after, "results": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+
+    print(f"train_step on CPU, {args.threads} thread(s), batch {args.batch} x {args.seq} (micro {args.micro}), "
+          f"best of {args.rounds} interleaved rounds; load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
+    print(f"{'config':<8}{'params (active)':>20}{'best tok/s':>14}{'median tok/s':>14}")
+    for r in rows:
+        print(f"{r['config']:<8}{r['params_total'] / 1e6:>11.2f}M ({r['params_active'] / 1e6:.2f}M)"
+              f"{r['best_tokens_per_s']:>14,.0f}{r['median_tokens_per_s']:>14,.0f}")
+    if len(rows) > 1:
+        print(f"ratio {rows[1]['config']}/{rows[0]['config']} (median tok/s): "
+              f"{rows[1]['median_tokens_per_s'] / rows[0]['median_tokens_per_s']:.3f}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Per-step metrics to metrics.jsonl, TensorBoard and a tqdm bar (rank 0 only); resume-aware."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+# Peak dense bf16 tensor-core FLOP/s per GPU, for MFU (no sparsity).
+PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "H800": 989e12, "A100": 312e12, "A800": 312e12, "L40S": 362e12,
+                   "B200": 2250e12, "GH200": 989e12}
+
+
+def peak_flops(device_name: str) -> float | None:
+    """Peak bf16 FLOP/s of a GPU by its name (None when unknown: MFU is then not reported)."""
+    for key, flops in sorted(PEAK_BF16_FLOPS.items(), key=lambda kv: -len(kv[0])):
+        if key in device_name:
+            return flops
+    return None
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a metrics.jsonl (for tests, the demo and the evaluator)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN/inf: write them as null so every line stays valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+class MetricsLogger:
+    """Writes one JSON object per step; on resume drops the lines a killed run wrote after its checkpoint."""
+
+    def __init__(self, out_dir: str | Path, total_steps: int, start_step: int = 0, enabled: bool = True,
+                 tensorboard: bool = True, progress_bar: bool = True) -> None:
+        self.enabled = enabled
+        self.path = Path(out_dir) / "metrics.jsonl"
+        self._tb = None
+        self._bar = None
+        if not enabled:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        kept = [r for r in read_jsonl(self.path) if r.get("step", 0) <= start_step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        self._file = self.path.open("a")
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._tb = SummaryWriter(str(Path(out_dir) / "tensorboard"), purge_step=start_step + 1 if start_step else None)
+        if progress_bar:
+            self._bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True, desc="train")
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Append one step's record; scalars and per-depth / per-layer lists also go to TensorBoard."""
+        if not self.enabled:
+            return
+        record = _finite(record)
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        step = record["step"]
+        if self._tb is not None:
+            for key, value in record.items():
+                if key == "step":
+                    continue
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    self._tb.add_scalar(f"train/{key}", value, step)
+                elif isinstance(value, list):
+                    for i, v in enumerate(value):
+                        if isinstance(v, (int, float)):
+                            self._tb.add_scalar(f"train/{key}/{i}", v, step)
+                elif isinstance(value, dict):
+                    for name, v in value.items():
+                        if isinstance(v, (int, float)):
+                            self._tb.add_scalar(f"train/{key}/{name}", v, step)
+        if self._bar is not None:
+            post = {"loss": f"{record['loss']:.3f}" if record.get("loss") is not None else "nan",
+                    "p": f"{record.get('progress', 0):.3f}", "noise": f"{record.get('noise_level', 0):.2f}",
+                    "tok/s": f"{record.get('tokens_per_s', 0):,.0f}"}
+            if record.get("mfu") is not None:
+                post["mfu"] = f"{record['mfu']:.1%}"
+            self._bar.set_postfix(post, refresh=False)
+            self._bar.update(step - self._bar.n)
+
+    def write(self, message: str) -> None:
+        """Print a line without breaking the bar."""
+        if self.enabled:
+            (self._bar.write if self._bar is not None else print)(message)
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        self._file.close()
+        if self._tb is not None:
+            self._tb.close()
+        if self._bar is not None:
+            self._bar.close()
