@@ -15,9 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m pipelines.generate out_dir=runs/demo shards=4 records_per_shard=300 domain=mixed curriculum.start=0.5
-	@echo "shards: runs/demo/shards/*.parquet  manifest: runs/demo/manifest.json  card: runs/demo/README.md"
-	$(PY) -m pipelines.summary runs/demo
+	$(PY) -m pipelines.demo out_dir=runs/demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -2,8 +2,9 @@
 
     python benchmarks/pipeline.py [--shards 8] [--records-per-shard 1000]
 
-Measures, in one run: the bare sample + render + corrupt rate of one core (no Ray, no Parquet, the same
-rows), then the whole job (Ray tasks, Arrow, zstd Parquet, atomic rename, manifest) with 1 and 2 workers.
+Measures, in one run: the bare per-row rate of one core (`RowMaker.row`: sample, check, render, corrupt; no
+Ray, no Parquet; the same rows), then the whole job (Ray tasks, Arrow, zstd Parquet, atomic rename,
+manifest) with 1 and 2 workers.
 Targets on a 2-core machine: scaling 1 -> 2 workers >= 85%; end-to-end (1 worker) >= 70% of bare.
 """
 
@@ -23,12 +24,10 @@ from pathlib import Path
 # this process nor the Ray workers (which inherit the script's folder) import a script as a package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from noise import corrupt  # noqa: E402
 from pipelines import ray_runtime  # noqa: E402
 from pipelines.config import GenerateConfig, RayConfig, validate  # noqa: E402
 from pipelines.generate import run  # noqa: E402
-from pipelines.rows import RowMaker, row_id  # noqa: E402
-from world_model import derive_seed  # noqa: E402
+from pipelines.rows import RowMaker  # noqa: E402
 
 TARGET_SCALING = 0.85
 TARGET_OF_BARE = 0.70
@@ -41,26 +40,15 @@ def config(out: str, shards: int, records: int, workers: int) -> GenerateConfig:
 
 
 def bare_rate(cfg: GenerateConfig, stride: int) -> tuple[float, int]:
-    """Rows/s of sample + render + corrupt alone on one core, over every `stride`-th row of every shard."""
+    """Rows/s of the per-row work alone (sample, check, render, corrupt, row dict) on one core, no Ray or Parquet."""
     maker = RowMaker.from_config(cfg)
     positions = [(s, r) for s in range(cfg.shards) for r in range(0, cfg.records_per_shard, stride)]
     for s, r in positions[:50]:  # warm caches, as the workers are warm
-        _bare_row(maker, cfg, s, r)
+        maker.row(s, r)
     t0 = time.perf_counter()
     for s, r in positions:
-        _bare_row(maker, cfg, s, r)
+        maker.row(s, r)
     return len(positions) / (time.perf_counter() - t0), len(positions)
-
-
-def _bare_row(maker: RowMaker, cfg: GenerateConfig, shard: int, row: int) -> None:
-    name = maker.domain_of(shard, row)
-    dom = maker._domains[name]
-    rid = row_id(name, shard, row)
-    record = dom.sample(derive_seed(cfg.seed, rid, "record"))
-    document = dom.render(record, derive_seed(cfg.seed, rid, "render"))
-    level, families = maker.plan(rid, (shard + row / cfg.records_per_shard) / cfg.shards)
-    if families:
-        corrupt(document, record, dom, level, derive_seed(cfg.seed, rid, "noise"), families, cfg.noise)
 
 
 def end_to_end(root: Path, shards: int, records: int, workers: int) -> dict:
