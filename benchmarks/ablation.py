@@ -3,6 +3,7 @@
     python benchmarks/ablation.py                      # default: tiny, 3 arms x 3 seeds, CPU (estimate ~40 min, quiet 2 cores)
     python benchmarks/ablation.py model=small --trainer gpu --records 20000   # on a GPU
     python benchmarks/ablation.py --seeds 1 --records 24 --eval-rows 4        # smoke run (minutes)
+    python benchmarks/ablation.py --arms curriculum --out runs/ablation-apr --results docs/results/apr +model.apr_enabled=true
 
 Three arms, each trained from the same seeds on corpora of the same records (same generate seed, so the
 same clean documents, in the same order, are the training targets in every arm):
@@ -162,6 +163,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("overrides", nargs="*", help="extra pipelines.train overrides, e.g. model=small (model=... sets the preset)")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--arms", default=",".join(ARMS), help="arms to train (corpora and steps still cover all three)")
     p.add_argument("--shards", type=int, default=8)
     p.add_argument("--records", type=int, default=50, help="records per shard of each training corpus")
     p.add_argument("--data-seed", type=int, default=0)
@@ -187,10 +189,13 @@ def main() -> None:
     make_heldout(heldout, HELDOUT_SEED, rows=args.eval_rows)
     print(f"ablation: corpora and held-out sets ready ({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in ARMS}
-    t_runs, done, total = time.perf_counter(), 0, args.seeds * len(ARMS)
+    arms = [a for a in args.arms.split(",") if a]
+    if unknown := set(arms) - set(ARMS):
+        raise SystemExit(f"--arms: unknown {sorted(unknown)}; choose from {list(ARMS)}")
+    results: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    t_runs, done, total = time.perf_counter(), 0, args.seeds * len(arms)
     for seed in range(args.seeds):
-        for arm in ARMS:
+        for arm in arms:
             t = time.perf_counter()
             run = train(arm, seed, corpora[arm], out, args)
             t_train = time.perf_counter() - t

@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         "generate": _stage("generate a corpus (Ray, one task per shard)", [
             py, "-m", "pipelines.generate", f"out_dir={data}", f"shards={args['shards']}",
             f"records_per_shard={args['records_per_shard']}", "progress=false"]),
+        "summary": _stage(f"what the corpus holds (shards: {data / 'shards'}, manifest: {data / 'manifest.json'})", [
+            py, "-m", "pipelines.summary", str(data)]),
         "tokenizer": _stage("train the byte-level BPE tokenizer", [
             py, "-m", "pipelines.tokenizer", f"data={data}", f"vocab_size={args['vocab_size']}"]),
         "train": _stage("train tiny for one pass over the corpus (noise only from progress 0.85)", [
@@ -84,6 +86,7 @@ def _summary(run_dir: Path, seconds: dict[str, float]) -> str:
                      f"(up to level {max((r['noise_level'] for r in noisy), default=0):.2f}, "
                      f"{sum(r['denoise_examples'] for r in records)} denoising examples)")
     lines += [
+        f"corpus:      {run_dir.parent / 'data'}  (shards/, manifest.json, tokenizer/)",
         f"metrics:     {run_dir / 'metrics.jsonl'}",
         f"TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}",
         f"checkpoints: {run_dir / 'checkpoints'}",

@@ -66,3 +66,14 @@ def train_config(train_corpus):
                            trainer=TrainerConfig(**(cpu | TRAIN_FAST | trainer)))
 
     return make
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors on a small shared CPU: a second OpenMP thread only spin-waits."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -23,19 +23,18 @@ from pipelines.tokenizer import train_tokenizer
 ROWS = 4
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors on a shared CPU: a second OpenMP thread only spin-waits."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_heldout(folder: Path, level: float) -> Path:
     """What `make_heldout` writes for one level, built in this process (generate.run needs Ray)."""
     cfg = validate({"out_dir": str(folder), "shards": 1, "records_per_shard": ROWS, "seed": 1000, "noise_level": level,
                     "progress": False, "domain": {"name": "mixed", "weights": {d: 1.0 for d in world_model.domains()}}})
+    return write_one_shard(folder, cfg)
+
+
+def write_one_shard(folder: Path, cfg) -> Path:
+    """A one-shard dataset with its manifest, built in this process."""
     data, entry, _ = build(cfg, 0)
     out = Folder(str(folder))
     out.makedirs("shards")
@@ -146,11 +145,6 @@ def test_curriculum_corpus_is_not_a_heldout_set(tmp_path):
     folder = tmp_path / "train"
     cfg = validate({"out_dir": str(folder), "shards": 1, "records_per_shard": 2, "progress": False,
                     "domain": {"name": "mixed", "weights": {"medical": 1.0}}})
-    data, entry, _ = build(cfg, 0)
-    out = Folder(str(folder))
-    out.makedirs("shards")
-    out.write_atomic(entry.path, data)
-    manifest.write(out, Manifest(package_version=manifest.package_version(), config_hash=cfg.content_hash(),
-                                 seed=cfg.seed, config=cfg.content(), rows=entry.rows, shards=[entry]))
+    write_one_shard(folder, cfg)
     with pytest.raises(ValueError, match="noise_level"):
         E.discover(folder)
