@@ -86,7 +86,8 @@ class MetricsLogger:
                         if isinstance(v, (int, float)):
                             self._tb.add_scalar(f"train/{key}/{name}", v, step)
         if self._bar is not None:
-            post = {"loss": f"{record['loss']:.3f}" if record.get("loss") is not None else "nan",
+            # A step whose windows hold only noisy input has no target, hence no loss: say so, not "nan".
+            post = {"loss": f"{record['loss']:.3f}" if record.get("loss") is not None else "no target",
                     "p": f"{record.get('progress', 0):.3f}", "noise": f"{record.get('noise_level', 0):.2f}",
                     "tok/s": f"{record.get('tokens_per_s', 0):,.0f}"}
             if record.get("mfu") is not None:
