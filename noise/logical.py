@@ -53,8 +53,8 @@ def logical(
     if document.seed is None:
         raise ValueError("logical noise re-renders the document: render it with Domain.render so it carries its seed")
     for _ in range(config.max_tries):
-        broken, cid = domain.violate(record, rng.getrandbits(63))
+        broken, cid, violations = domain.violate_checked(record, rng.getrandbits(63))
         edits = span_edits(document, domain.render(broken, document.seed, style=document.style), cid)
         if edits and all(taken.is_free(e.start, e.end) for e in edits):
-            return edits, tuple(sorted({v.constraint_id for v in domain.check(broken)})), broken
+            return edits, tuple(sorted({v.constraint_id for v in violations})), broken
     return [], (), None

@@ -176,6 +176,13 @@ class Domain:
 
     def violate(self, record: BaseModel, seed: Seed, constraint: str | None = None) -> tuple[BaseModel, str]:
         """Return a copy with the smallest change that breaks one constraint (chosen by seed, or named)."""
+        broken, cid, _ = self.violate_checked(record, seed, constraint)
+        return broken, cid
+
+    def violate_checked(
+        self, record: BaseModel, seed: Seed, constraint: str | None = None
+    ) -> tuple[BaseModel, str, list[Violation]]:
+        """`violate`, plus the broken record's violations, which it computes anyway (noise needs them)."""
         self._require_own(record)
         rng = make_rng(seed)
         if constraint is None:
@@ -185,9 +192,10 @@ class Domain:
         else:
             raise ValueError(f"unknown constraint {constraint!r} for domain {self.name}; known: {sorted(self._constraint)}")
         broken = target.breaker(record, rng)
-        if not any(v.constraint_id == target.id for v in self.check(broken)):
+        found = self.check(broken)
+        if not any(v.constraint_id == target.id for v in found):
             raise RuntimeError(f"{target.id}: breaker produced a record that check does not flag")
-        return broken, target.id
+        return broken, target.id, found
 
     def render(self, record: BaseModel, seed: Seed, style: str | None = None) -> Document:
         """Render in one of the domain's styles; random choices never depend on field values."""
