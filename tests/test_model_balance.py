@@ -12,15 +12,6 @@ from model.moe import MoE
 STEPS, WINDOW = 300, 10  # the trainer logs load summed over a window of steps; 10 steps here
 
 
-@pytest.fixture
-def one_thread():
-    """Hundreds of tiny steps: intra-op threads only add synchronisation cost."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def train_collapsed_moe(gamma: float, seed: int) -> list[float]:
     """Train one MoE layer on a skewed stream, stepping the bias by gamma after each optimizer step.
 
