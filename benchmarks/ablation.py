@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines import eval_metrics as M  # noqa: E402
 from pipelines.evaluate import HELDOUT_SEED, EvalConfig, evaluate, make_heldout  # noqa: E402
+from pipelines.metrics import read_jsonl  # noqa: E402
 
 ARMS = {"none": "none", "curriculum": "default", "uniform": "uniform"}  # arm -> conf/curriculum/<name>
 HEADLINE = [  # (summary key, what it says, which direction is better)
@@ -108,7 +109,7 @@ def train(arm: str, seed: int, data: Path, out: Path, args: argparse.Namespace) 
 
 def run_summary(run: Path) -> dict[str, Any]:
     """Tokens read, steps, the last logged losses and the noise the run saw, from its metrics.jsonl."""
-    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    records = read_jsonl(run / "metrics.jsonl")
     last = records[-1]
     return {"steps": last["step"], "tokens": last["tokens"], "final_loss": last["loss"],
             "denoise_examples": sum(r.get("denoise_examples", 0) for r in records),

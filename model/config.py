@@ -114,20 +114,12 @@ class ModelConfig(BaseModel):
             raise ValueError(f"topk_group ({v}) keeps {v * (experts // groups)} experts, fewer than num_experts_per_tok ({k})")
         return v
 
-    @field_validator("first_k_dense_replace")
+    @field_validator("first_k_dense_replace", "apr_estimator_layer")
     @classmethod
-    def _dense_fits(cls, v: int, info: ValidationInfo) -> int:
+    def _within_layers(cls, v: int, info: ValidationInfo) -> int:
         layers = info.data.get("num_hidden_layers")
         if layers is not None and v > layers:
-            raise ValueError(f"first_k_dense_replace ({v}) > num_hidden_layers ({layers})")
-        return v
-
-    @field_validator("apr_estimator_layer")
-    @classmethod
-    def _estimator_layer_fits(cls, v: int, info: ValidationInfo) -> int:
-        layers = info.data.get("num_hidden_layers")
-        if layers is not None and v > layers:
-            raise ValueError(f"apr_estimator_layer ({v}) > num_hidden_layers ({layers})")
+            raise ValueError(f"{info.field_name} ({v}) > num_hidden_layers ({layers})")
         return v
 
     # ---- presets -------------------------------------------------------------------------------
