@@ -375,6 +375,57 @@ def _resume_path(t: TrainerConfig, ckpt_root: Path) -> Path | None:
     return path
 
 
+def restore(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, loader: Loader,
+            identity: dict[str, Any]) -> tuple[int, int]:
+    """Load a checkpoint, refusing one trained on other data, tokenizer or plan; returns (step, tokens)."""
+    state = checkpoint.load(path, model, optimizer)
+    differs = {k: (state["identity"].get(k), v) for k, v in identity.items() if state["identity"].get(k) != v}
+    if differs:
+        raise DataError(f"cannot resume {path}: it was trained with different " +
+                        ", ".join(f"{k} ({a} -> {b})" for k, (a, b) in differs.items()) + "; use trainer.resume=never")
+    loader.load_state_dict(state["data"])
+    return state["step"], state["tokens"]
+
+
+def describe_run(core: CausalLM, rt: Runtime, plan: Plan, grad_accum: int, resume: Path | None) -> str:
+    """The one line a user reads first: model size, devices, precision, and how long the run is."""
+    cfg, p = core.cfg, core.num_params()
+    return (f"train: {cfg.num_hidden_layers}-layer MoE ({p['total'] / 1e6:.2f}M params, {p['activated'] / 1e6:.2f}M "
+            f"active, +{p['mtp'] / 1e6:.2f}M MTP) on {rt.world} x {rt.device.type}"
+            f"{' bf16' if rt.amp_dtype else ' fp32'}; {plan.steps} steps x {plan.tokens_per_step:,} tokens "
+            f"(corpus {plan.corpus_tokens:,}; grad accum {grad_accum})" + (f"; resumed from {resume}" if resume else ""))
+
+
+def step_record(step: int, tokens: int, fraction: float, batch: Any, stats: StepStats, layer_names: list[str],
+                dt: float, tokens_per_step: int, **schedule: float) -> dict[str, Any]:
+    """One metrics.jsonl row; losses are None for a batch with no scored target (only noisy input)."""
+    ratios = load_ratio(stats.expert_load)
+    scored = batch.targets["depth0"] > 0
+    return {
+        "step": step,
+        "progress": round(batch.progress, 6),
+        "epoch": batch.epoch,
+        "tokens": tokens,
+        "token_fraction": round(fraction, 6),
+        "loss": stats.loss if scored else None,
+        "next_token_loss": stats.main_loss if scored else None,
+        "lm_loss": stats.lm_loss,
+        "denoise_loss": stats.denoise_loss,
+        "mtp_losses": stats.mtp_losses if scored else [None] * len(stats.mtp_losses),
+        "aux_loss": stats.aux_loss,
+        "noise_level": round(batch.noise_level, 6),
+        "examples": batch.examples,
+        "denoise_examples": batch.denoise_examples,
+        "denoise_targets": batch.targets["denoise"],
+        **schedule,
+        "grad_norm": stats.grad_norm,
+        "expert_load_max_over_mean": float(ratios.max()) if ratios.numel() else None,
+        "expert_load_ratio": {n: round(float(r), 4) for n, r in zip(layer_names, ratios)},
+        "tokens_per_s": tokens_per_step / dt,
+        "step_time": dt,
+    }
+
+
 def run(cfg: TrainConfig) -> dict[str, Any]:
     """Train as configured; returns a summary (steps, final loss, where things are)."""
     t = cfg.trainer
@@ -400,26 +451,12 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
 
     identity = {"manifest": corpus.manifest.config_hash, "tokenizer": tokenizer_fingerprint(tok),
                 "planned_tokens": plan.planned_tokens, "seq_len": t.seq_len}
-    step, tokens = 0, 0
     resume = _resume_path(t, ckpt_root)
-    if resume is not None:
-        state = checkpoint.load(resume, model, optimizer)
-        differs = {k: (state["identity"].get(k), v) for k, v in identity.items() if state["identity"].get(k) != v}
-        if differs:
-            raise DataError(f"cannot resume {resume}: it was trained with different " +
-                            ", ".join(f"{k} ({a} -> {b})" for k, (a, b) in differs.items()) + "; use trainer.resume=never")
-        step, tokens = state["step"], state["tokens"]
-        loader.load_state_dict(state["data"])
+    step, tokens = restore(resume, model, optimizer, loader, identity) if resume else (0, 0)
 
     logger = MetricsLogger(out_dir, plan.steps, step, enabled=rt.main, tensorboard=t.tensorboard, progress_bar=t.progress_bar)
     if rt.main:
-        p = core.num_params()
-        logger.write(
-            f"train: {model_cfg.num_hidden_layers}-layer MoE ({p['total'] / 1e6:.2f}M params, {p['activated'] / 1e6:.2f}M active, "
-            f"+{p['mtp'] / 1e6:.2f}M MTP) on {rt.world} x {rt.device.type}"
-            f"{' bf16' if rt.amp_dtype else ' fp32'}; {plan.steps} steps x {plan.tokens_per_step:,} tokens "
-            f"(corpus {plan.corpus_tokens:,}; grad accum {loader.grad_accum})" + (f"; resumed from {resume}" if resume else "")
-        )
+        logger.write(describe_run(core, rt, plan, loader.grad_accum, resume))
     layer_names = core.moe_layer_names()
     peak = t.peak_flops or (peak_flops(torch.cuda.get_device_name(rt.device)) if rt.device.type == "cuda" else None)
     flops_per_token = model_cfg.flops_per_token(t.seq_len)
@@ -447,33 +484,8 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
                                 "the corpus does not match the run")
             now = time.perf_counter()
             dt, last_time = now - last_time, now
-            ratios = load_ratio(stats.expert_load)
-            scored = batch.targets["depth0"] > 0  # a batch of only noisy input (a long denoising example) has no target
-            record = {
-                "step": step,
-                "progress": round(batch.progress, 6),
-                "epoch": batch.epoch,
-                "tokens": tokens,
-                "token_fraction": round(fraction, 6),
-                "loss": stats.loss if scored else None,
-                "next_token_loss": stats.main_loss if scored else None,
-                "lm_loss": stats.lm_loss,
-                "denoise_loss": stats.denoise_loss,
-                "mtp_losses": stats.mtp_losses if scored else [None] * len(stats.mtp_losses),
-                "aux_loss": stats.aux_loss,
-                "noise_level": round(batch.noise_level, 6),
-                "examples": batch.examples,
-                "denoise_examples": batch.denoise_examples,
-                "denoise_targets": batch.targets["denoise"],
-                "lr": lr,
-                "mtp_weight": mtp_weight,
-                "bias_rate": bias_rate,
-                "grad_norm": stats.grad_norm,
-                "expert_load_max_over_mean": float(ratios.max()) if ratios.numel() else None,
-                "expert_load_ratio": {n: round(float(r), 4) for n, r in zip(layer_names, ratios)},
-                "tokens_per_s": plan.tokens_per_step / dt,
-                "step_time": dt,
-            }
+            record = step_record(step, tokens, fraction, batch, stats, layer_names, dt, plan.tokens_per_step,
+                                 lr=lr, mtp_weight=mtp_weight, bias_rate=bias_rate)
             if peak:
                 record["mfu"] = flops_per_token * plan.tokens_per_step / dt / (peak * rt.world)
             logger.log(record)
