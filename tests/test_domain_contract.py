@@ -172,3 +172,60 @@ def test_record_json_round_trips(dom):
     rec = dom.sample(5)
     again = dom.Record.model_validate_json(rec.model_dump_json())
     assert again == rec and dom.check(again) == []
+
+
+def test_copy_record_equals_model_copy_and_shares_nothing_mutable(dom):
+    """Breakers copy with copy_record; it must behave as model_copy(deep=True) does."""
+    for seed in range(20):
+        rec = dom.sample(seed)
+        copied, reference = world_model.copy_record(rec), rec.model_copy(deep=True)
+        assert copied == rec == reference
+        assert copied.model_dump() == reference.model_dump()
+        assert copied.model_dump_json() == rec.model_dump_json()
+        assert copied.model_fields_set == rec.model_fields_set
+        originals = {id(v) for v in _mutable_parts(rec)}
+        assert not originals & {id(v) for v in _mutable_parts(copied)}
+
+
+def _mutable_parts(obj):
+    """Every model, list and dict reachable from a record (leaves such as str or Decimal may be shared)."""
+    if isinstance(obj, pydantic.BaseModel):
+        yield obj
+        yield obj.__dict__
+        yield obj.__pydantic_fields_set__
+        for v in obj.__dict__.values():
+            yield from _mutable_parts(v)
+    elif isinstance(obj, (list, dict)):
+        yield obj
+        for v in obj.values() if isinstance(obj, dict) else obj:
+            yield from _mutable_parts(v)
+
+
+def test_every_breaker_leaves_its_input_unchanged(dom):
+    for seed in range(10):
+        rec = dom.sample(seed)
+        before = rec.model_dump()
+        for c in dom.constraints:
+            broken, _ = dom.violate(rec, seed, constraint=c.id)
+            assert rec.model_dump() == before, c.id
+            assert broken.model_dump() != before, c.id
+
+
+def test_copy_record_deep_copies_fields_of_unknown_mutable_types():
+    class Inner(pydantic.BaseModel):
+        tags: set[str]
+        notes: dict[str, list[int]]
+
+    class Outer(pydantic.BaseModel):
+        name: str
+        inner: Inner
+        pairs: tuple[list[int], ...]
+
+    rec = Outer(name="x", inner=Inner(tags={"a"}, notes={"k": [1]}), pairs=([1, 2],))
+    copied = world_model.copy_record(rec)
+    copied.inner.tags.add("b")
+    copied.inner.notes["k"].append(2)
+    copied.pairs[0].append(3)
+    assert rec == Outer(name="x", inner=Inner(tags={"a"}, notes={"k": [1]}), pairs=([1, 2],))
+    assert copied.model_dump() == {"name": "x", "inner": {"tags": {"a", "b"}, "notes": {"k": [1, 2]}},
+                                   "pairs": ([1, 2, 3],)}

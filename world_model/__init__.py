@@ -1,6 +1,6 @@
 """World model: causal graphs per domain that sample consistent records, check them and render them."""
 
-from world_model.core import Constraint, Document, Domain, TextBuilder, Variable, Violation, field_value
+from world_model.core import Constraint, Document, Domain, TextBuilder, Variable, Violation, copy_record, field_value
 from world_model.registry import domain, domains, register
 from world_model.seeding import derive_seed, make_rng
 
@@ -11,6 +11,7 @@ __all__ = [
     "TextBuilder",
     "Variable",
     "Violation",
+    "copy_record",
     "derive_seed",
     "domain",
     "domains",

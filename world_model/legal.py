@@ -10,7 +10,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel
 
-from world_model.core import Constraint, Domain, TextBuilder, Variable
+from world_model.core import Constraint, Domain, TextBuilder, Variable, copy_record
 from world_model.legal_data import (
     ALL_DUTIES,
     ALL_REPORTERS,
@@ -648,7 +648,7 @@ Result = str | tuple[str, tuple[str, ...]] | None
 
 
 def _copy(record: LegalRecord) -> LegalRecord:
-    return record.model_copy(deep=True)
+    return copy_record(record)
 
 
 def _other(rng: random.Random, options: Any, current: Any) -> Any:

@@ -10,7 +10,7 @@ from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from world_model.core import Constraint, Domain, TextBuilder, Variable
+from world_model.core import Constraint, Domain, TextBuilder, Variable, copy_record
 from world_model.medical_data import (
     BASELINE_LABS,
     DRUGS,
@@ -1028,7 +1028,7 @@ def _c_service(r: MedicalRecord) -> Any:
 
 
 def _copy(r: MedicalRecord) -> MedicalRecord:
-    return r.model_copy(deep=True)
+    return copy_record(r)
 
 
 def _other(rng: random.Random, options: tuple[str, ...] | list[str], current: str) -> str:
