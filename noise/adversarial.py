@@ -8,7 +8,9 @@ import random
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import Callable, Sequence, TypeVar
+
+import numpy as np
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -28,7 +30,7 @@ _NEGATION_RE = re.compile(
     re.IGNORECASE,
 )
 _FLIP = {cue: flip for cue, flip in NEGATIONS}
-_WORD_RE = re.compile(r"[A-Za-z]{4,}")
+_CUES = sorted(_FLIP, key=len, reverse=True)  # the regex's alternation order: longest cue first
 _HOMOGLYPH_SET = frozenset(HOMOGLYPHS)
 _SENTENCE_RE = re.compile(r"[^.\n]{30,}?[.](?=\s|$)")
 _BOUNDARY_RE = re.compile(r"(?<=[.:]) (?=[A-Z])|\n(?=\S)")
@@ -37,6 +39,7 @@ _BOUNDARY_RE = re.compile(r"(?<=[.:]) (?=[A-Z])|\n(?=\S)")
 # Distractor facts come from a fixed pool of other records per (domain, style), sampled and rendered once
 # per process: a pure function of the pool index, so any worker draws the same distractor for a row.
 DISTRACTOR_POOL = 128
+T = TypeVar("T")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -76,15 +79,37 @@ class Context:
 
     @cached_property
     def words(self) -> list[tuple[int, int]]:
-        """Spans of the words (4+ ASCII letters) that homoglyph and zero-width ops choose from."""
-        return [m.span() for m in _WORD_RE.finditer(self.document.text)]
+        """Spans of the words (4+ ASCII letters) that homoglyph and zero-width ops choose from.
+
+        The maximal runs of ASCII letters found on code points in bulk: the matches of [A-Za-z]{4,},
+        at a fraction of the cost of a Match object per word.
+        """
+        cps = np.frombuffer(self.document.text.encode("utf-32-le", "surrogatepass"), "<u4")
+        letter = np.zeros(len(cps) + 2, bool)
+        letter[1:-1] = (cps | 0x20) - ord("a") < 26  # a-z after folding case; everything else wraps past 26
+        edges = np.flatnonzero(letter[1:] != letter[:-1])  # where runs of letters start and end, alternately
+        starts, ends = edges[0::2], edges[1::2]
+        long = ends - starts >= 4
+        return list(zip(starts[long].tolist(), ends[long].tolist()))
+
+    def pick(
+        self, candidates: Sequence[T], ok: Callable[[T], bool], narrow: Callable[[list[T]], list[T]] | None = None
+    ) -> T | None:
+        """A uniform choice among the candidates that are ok: a few draws tried first, else a full filter.
+
+        Rejection keeps the choice uniform, and an op then looks at two or three candidates, not all;
+        `narrow` (a bulk form of part of `ok`) shrinks the list before the full filter.
+        """
+        for _ in range(min(8, len(candidates))):
+            c = self.rng.choice(candidates)
+            if ok(c):
+                return c
+        pool = [c for c in (narrow(list(candidates)) if narrow else candidates) if ok(c)]
+        return self.rng.choice(pool) if pool else None
 
     def free(self, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """The spans (sorted, disjoint) no earlier edit touches."""
         return self.taken.free_spans(spans)
-
-    def free_matches(self, pattern: re.Pattern[str]) -> list[tuple[int, int]]:
-        return self.free([m.span() for m in pattern.finditer(self.document.text)])
 
 
 Op = Callable[[Context], list[Edit]]
@@ -102,12 +127,15 @@ def misleading_preface(ctx: Context) -> list[Edit]:
 
 def contradictory_instruction(ctx: Context) -> list[Edit]:
     """An instruction, appended, that contradicts one value the document states."""
-    text, other = ctx.document.text, ctx.distractor
-    keys = [k for k, (s, e) in ctx.document.spans.items()
-            if k in other.spans and other.text[slice(*other.spans[k])] != text[s:e] and e - s >= 2]
-    if not keys:
+    text, other, spans = ctx.document.text, ctx.distractor, ctx.document.spans
+
+    def differs(k: str) -> bool:
+        s, e = spans[k]
+        return e - s >= 2 and k in other.spans and other.text[slice(*other.spans[k])] != text[s:e]
+
+    key = ctx.pick(list(spans), differs)
+    if key is None:
         return []
-    key = ctx.rng.choice(keys)
     old, new = text[slice(*ctx.document.spans[key])], other.text[slice(*other.spans[key])]
     template = ctx.rng.choice(INSTRUCTIONS)
     return _insert(ctx, "contradictory_instruction", len(text), template.format(old=old, new=new))
@@ -116,20 +144,49 @@ def contradictory_instruction(ctx: Context) -> list[Edit]:
 def distractor_fact(ctx: Context) -> list[Edit]:
     """A sentence stating another record's facts, slipped in at a sentence boundary."""
     sentences = ctx.distractor_sentences
-    points = [m.end() for m in _BOUNDARY_RE.finditer(ctx.document.text)]
-    points = [p for p in points if ctx.taken.is_free(p, p)]
-    if not sentences or not points:
+    at = ctx.pick([m.end() for m in _BOUNDARY_RE.finditer(ctx.document.text)], lambda p: ctx.taken.is_free(p, p))
+    if not sentences or at is None:
         return []
-    sentence, at = ctx.rng.choice(sentences), ctx.rng.choice(points)
+    sentence = ctx.rng.choice(sentences)
     lead = ctx.rng.choice(DISTRACTOR_LEADS)
     if lead:
         sentence = lead + sentence[0].lower() + sentence[1:]
     return _insert(ctx, "distractor_fact", at, sentence + " ")
 
 
+def negation_spans(text: str) -> list[tuple[int, int]]:
+    """The spans _NEGATION_RE.finditer gives, found by str.find per cue on the lower-cased text.
+
+    A 40-way case-insensitive alternation makes the regex engine try every cue at every position
+    (~0.5 ms a document); a find per cue is C-level and only the few hits are checked for word edges.
+    Where lower-casing could disagree with the regex's case folding, the regex itself is used.
+    """
+    low = text.lower()
+    if len(low) != len(text) or "\u0131" in text or "\u017f" in text:  # İ, dotless i, long s
+        return [m.span() for m in _NEGATION_RE.finditer(text)]
+    n, hits = len(text), []
+    for cue in _CUES:
+        i = low.find(cue)
+        while i >= 0:
+            end = i + len(cue)
+            if (i == 0 or not _is_word(text[i - 1])) and (end == n or not _is_word(text[end])):
+                hits.append((i, -end))
+            i = low.find(cue, i + 1)
+    spans, last = [], 0
+    for start, neg_end in sorted(hits):  # leftmost first, longest at one start: what the regex takes
+        if start >= last:
+            spans.append((start, -neg_end))
+            last = -neg_end
+    return spans
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
 def negation_flip(ctx: Context) -> list[Edit]:
     """Turn a stated finding into its opposite (denies -> reports, granted -> denied, ...)."""
-    spans = ctx.free_matches(_NEGATION_RE)
+    spans = ctx.free(negation_spans(ctx.document.text))
     if not spans:
         return []
     start, end = ctx.rng.choice(spans)
@@ -148,10 +205,11 @@ def negation_flip(ctx: Context) -> list[Edit]:
 def homoglyph(ctx: Context) -> list[Edit]:
     """Swap one or two letters of a word for Unicode look-alikes, so it reads the same but tokenises apart."""
     text = ctx.document.text
-    words = [(a, b) for a, b in ctx.free(ctx.words) if not _HOMOGLYPH_SET.isdisjoint(text[a:b])]
-    if not words:
+    word = ctx.pick(ctx.words, lambda w: ctx.taken.is_free(*w) and not _HOMOGLYPH_SET.isdisjoint(text[w[0] : w[1]]),
+                    narrow=ctx.free)
+    if word is None:
         return []
-    start, end = ctx.rng.choice(words)
+    start, end = word
     word = list(text[start:end])
     positions = [i for i, c in enumerate(word) if c in HOMOGLYPHS]
     for i in ctx.rng.sample(positions, min(len(positions), ctx.rng.choice((1, 2)))):
@@ -161,10 +219,10 @@ def homoglyph(ctx: Context) -> list[Edit]:
 
 def zero_width(ctx: Context) -> list[Edit]:
     """Hide an invisible character inside a word."""
-    words = ctx.free(ctx.words)
-    if not words:
+    word = ctx.pick(ctx.words, lambda w: ctx.taken.is_free(*w), narrow=ctx.free)
+    if word is None:
         return []
-    start, end = ctx.rng.choice(words)
+    start, end = word
     return _insert(ctx, "zero_width", ctx.rng.randrange(start + 1, end), ctx.rng.choice(ZERO_WIDTH))
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 import world_model
 from noise.adversarial import AdversarialConfig, adversarial
 from noise.curriculum import choose_families
-from noise.edits import FAMILIES, Noised, Occupancy, apply
+from noise.edits import FAMILIES, Noised, Occupancy, by_position, splice
 from noise.logical import LogicalConfig, logical
 from noise.typo import TypoConfig, typos
 from world_model import Document, Domain, derive_seed, make_rng
@@ -58,13 +58,15 @@ def corrupt(
             taken.add(e)
     if "adversarial" in families:
         adversarial(document, dom, families["adversarial"], _rng(seed, "adversarial"), config.adversarial, taken)
-    edits = list(taken.edits)
-    if "typo" in families:
-        rate = families["typo"] * config.typo.max_rate
-        edits += typos(document.text, document.spans, rate, _rng(seed, "typo"), config.typo, taken)
-    edits.sort(key=lambda e: (e.start, e.end))
-    applied = tuple(f for f in FAMILIES if any(e.family == f for e in edits))
-    return Noised(document.text, apply(document.text, edits), tuple(edits), violations, applied, noisy_record)
+    applied = {e.family for e in taken.edits}
+    edits = typos(document.text, document.spans, families["typo"] * config.typo.max_rate, _rng(seed, "typo"),
+                  config.typo, taken) if "typo" in families else []
+    if edits:
+        applied.add("typo")
+    if taken.edits:  # typo edits come sorted; the few others are merged in by a C-level sort
+        edits = sorted(edits + taken.edits, key=by_position)
+    families_applied = tuple(f for f in FAMILIES if f in applied)
+    return Noised(document.text, splice(document.text, edits), tuple(edits), violations, families_applied, noisy_record)
 
 
 def _rng(seed: int, family: str) -> random.Random:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 from pydantic import BaseModel, Field
 
-from noise.edits import Edit, Occupancy, apply
+from noise.edits import Edit, Occupancy, apply, by_position
 from world_model import Document, Domain
 
 
@@ -19,26 +18,39 @@ class LogicalConfig(BaseModel, extra="forbid"):
 
 def span_edits(clean: Document, broken: Document, constraint: str) -> list[Edit]:
     """One edit per field span whose rendered value changed; a whole-region edit if layout moved."""
+    a, b = clean.text, broken.text
+    if a == b:
+        return []
     op = constraint.split(".", 1)[1]
-    edits = []
+    head = common_prefix(a, b)
+    tail = common_prefix(a[head:][::-1], b[head:][::-1]) if len(a) > head < len(b) else 0
     if clean.spans.keys() == broken.spans.keys():
-        for key, (start, end) in sorted(clean.spans.items(), key=lambda kv: kv[1]):
+        edits, shift, tail_start = [], len(b) - len(a), len(a) - tail
+        for key, (start, end) in clean.spans.items():
             b_start, b_end = broken.spans[key]
-            before, after = clean.text[start:end], broken.text[b_start:b_end]
+            if end <= head and (b_start, b_end) == (start, end):
+                continue  # inside the common prefix in both: unchanged
+            if start >= tail_start and (b_start - start, b_end - end) == (shift, shift):
+                continue  # inside the common suffix in both: unchanged
+            before, after = a[start:end], b[b_start:b_end]
             if before != after:
                 edits.append(Edit("logical", op, start, end, before, after, constraint))
-        if apply(clean.text, edits) == broken.text:
+        edits.sort(key=by_position)
+        if apply(a, edits) == b:
             return edits
-    return _region_edit(clean.text, broken.text, op, constraint)
+    return [Edit("logical", op, head, len(a) - tail, a[head : len(a) - tail], b[head : len(b) - tail], constraint)]
 
 
-def _region_edit(clean: str, broken: str, op: str, constraint: str) -> list[Edit]:
-    if clean == broken:
-        return []
-    prefix = len(os.path.commonprefix([clean, broken]))
-    suffix = len(os.path.commonprefix([clean[prefix:][::-1], broken[prefix:][::-1]]))
-    return [Edit("logical", op, prefix, len(clean) - suffix, clean[prefix : len(clean) - suffix],
-                 broken[prefix : len(broken) - suffix], constraint)]
+def common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix, by bisection on slice equality (C memcmp), not char by char."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def logical(

@@ -2,11 +2,18 @@
 
 The rate is edits per editable character (letters and digits, outside protected spans), so a rate of
 0.05 on a 1,000-character document with 800 editable characters gives 40 edits on average.
+
+A document gets dozens of typos, so per typo there is as little Python as possible: sites, ops and
+choices come from one block of random bits, and each op's answer for a site text is computed once and
+then looked up. (Vectorising the ops in numpy was tried: at ~60 sites a document, the per-call cost of
+numpy made it 2x slower than this loop.)
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import random
 import re
 from typing import Callable, Mapping
@@ -44,58 +51,50 @@ def _neighbours() -> dict[str, str]:
 
 
 NEIGHBOURS = _neighbours()
-_OCR_BY_FIRST: dict[str, list[tuple[str, str]]] = {}
-for _seen, _read in OCR_CONFUSIONS:
-    _OCR_BY_FIRST.setdefault(_seen[0], []).append((_seen, _read))
 
-# An op looks at the clean text at `pos` (and `pos + 1` when `pair` is True) and returns
-# (original, replacement), or None where it does not apply.
-TypoOp = Callable[[str, int, bool, random.Random], "tuple[str, str] | None"]
-
-
-def _near(c: str, rng: random.Random) -> str | None:
-    keys = NEIGHBOURS.get(c.lower())
-    if not keys:
-        return None
-    n = rng.choice(keys)
-    return n.upper() if c.isupper() else n
+# An op maps the clean characters at a site (one, or two where a pair op may take the next one too) to
+# the (original, replacement) choices it could make there; () where it does not apply. Ops are pure, so
+# each is memoised per site text: a document's dozens of typos cost a cached lookup each, not a search.
+TypoOp = Callable[[str], "tuple[tuple[str, str], ...]"]
+Choices = tuple[tuple[str, str], ...]
 
 
-def keyboard(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    c = text[pos]
-    n = _near(c, rng)
-    return None if n is None else (c, n)
+def _near(c: str) -> str:
+    keys = NEIGHBOURS.get(c.lower(), "")
+    return keys.upper() if c.isupper() else keys
 
 
-def transpose(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    if not pair or text[pos] == text[pos + 1]:
-        return None
-    return text[pos : pos + 2], text[pos + 1] + text[pos]
+def keyboard(site: str) -> Choices:
+    c = site[0]
+    return tuple((c, n) for n in _near(c))
 
 
-def delete(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    return text[pos], ""
+def transpose(site: str) -> Choices:
+    return ((site, site[::-1]),) if len(site) == 2 and site[0] != site[1] else ()
 
 
-def insert(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    c = text[pos]
-    n = _near(c, rng)
-    return None if n is None else (c, c + n)
+def delete(site: str) -> Choices:
+    return ((site[0], ""),)
 
 
-def double(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    return text[pos], text[pos] * 2
+def insert(site: str) -> Choices:
+    c = site[0]
+    return tuple((c, c + n) for n in _near(c))
 
 
-def ocr(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    options = [(s, r) for s, r in _OCR_BY_FIRST.get(text[pos], ()) if len(s) == 1 or (pair and text.startswith(s, pos))]
-    return rng.choice(options) if options else None
+def double(site: str) -> Choices:
+    c = site[0]
+    return ((c, c + c),)
 
 
-def case(text: str, pos: int, pair: bool, rng: random.Random) -> tuple[str, str] | None:
-    c = text[pos]
+def ocr(site: str) -> Choices:
+    return tuple((seen, read) for seen, read in OCR_CONFUSIONS if site.startswith(seen))
+
+
+def case(site: str) -> Choices:
+    c = site[0]
     s = c.swapcase()
-    return None if s == c or len(s) != 1 else (c, s)
+    return () if s == c or len(s) != 1 else ((c, s),)
 
 
 OPS: dict[str, TypoOp] = {
@@ -107,6 +106,31 @@ OPS: dict[str, TypoOp] = {
     "ocr": ocr,
     "case": case,
 }
+
+
+class _Choices(dict):
+    """site -> (op, original, replacement) choices of one op there, computed on first sight.
+
+    Where the op does not fit, a keyboard slip, or off the keyboard a drop. Ops are pure, so a typo then
+    costs one dict lookup; the table is cleared if odd scripts ever grow it past 65,536 sites.
+    """
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+
+    def __missing__(self, site: str) -> tuple[tuple[str, str, str], ...]:
+        if len(self) >= 1 << 16:
+            self.clear()
+        for op in (self.op, "keyboard", "delete"):
+            found = OPS[op](site)
+            if found:
+                self[site] = tuple((op, original, replacement) for original, replacement in found)
+                return self[site]
+        raise AssertionError("delete always fits")
+
+
+_CHOICES = {name: _Choices(name) for name in OPS}
 
 
 class TypoConfig(BaseModel, extra="forbid"):
@@ -151,6 +175,8 @@ def _alnum_table() -> np.ndarray:
 def alnum_mask(text: str) -> np.ndarray:
     """One bool per code point: whether it is a letter or digit, looked up in bulk, not char by char."""
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if not len(cps) or cps.max() <= 0xFFFF:
+        return _alnum_table()[cps]
     mask = _alnum_table()[np.minimum(cps, 0xFFFF)]
     for i in np.flatnonzero(cps > 0xFFFF).tolist():  # astral code points (emoji, historic scripts): rare
         mask[i] = text[i].isalnum()
@@ -187,7 +213,11 @@ def typos(
     config: TypoConfig,
     taken: Occupancy,
 ) -> list[Edit]:
-    """Place round(rate * editable) typos on distinct, non-adjacent editable characters."""
+    """Place round(rate * editable) typos on distinct, non-adjacent editable characters, sorted by start.
+
+    Sites, ops and choices are drawn for all k typos in one block of random bits, and each typo is then
+    a lookup in its op's table of cached choices (a document gets dozens of typos).
+    """
     eligible = np.flatnonzero(editable_mask(text, spans, config, taken))
     m = len(eligible)
     expected = rate * m
@@ -195,21 +225,49 @@ def typos(
     k = min(k, (m + 1) // 2)
     if k == 0:
         return []
-    # k draws from m-k+1 slots spread by their rank: chosen characters are never neighbours.
-    idx = np.array(sorted(rng.sample(range(m - k + 1), k))) + np.arange(k)
-    names, weights = zip(*((n, w) for n, w in config.ops.items() if w > 0))
-    chosen = rng.choices(names, weights, k=k)
+    u = uniforms(rng, 3 * k)  # per typo: where, which op, which of the op's choices
+    idx = _spread(u[:k], m)
+    pos = eligible[idx]
     # A pair op (transpose, two-character OCR) may also take the next character when it is editable too.
-    nxt = np.append(eligible, -1)[idx + 1]
-    pairs = (nxt == eligible[idx] + 1).tolist()
-    insertion_points = {e.start for e in taken.edits if e.start == e.end}
-    edits = []
-    for pos, pair, name in zip(eligible[idx].tolist(), pairs, chosen):
-        pair = pair and pos + 1 not in insertion_points
-        change = OPS[name](text, pos, pair, rng)
-        if change is None:  # the op does not fit this character: a keyboard slip always does, else a drop
-            name = "keyboard" if text[pos].lower() in NEIGHBOURS else "delete"
-            change = OPS[name](text, pos, pair, rng)
-        original, replacement = change
-        edits.append(Edit("typo", name, pos, pos + len(original), original, replacement))
+    pair = eligible[np.minimum(idx + 1, m - 1)] == pos + 1
+    # ... but never across a point no edit may span: an insertion, or an empty protected span.
+    points = [e.start for e in taken.edits if e.start == e.end]
+    points += [start for start, end in _matching(spans, config.protect) if start == end]
+    for point in points:  # a few at most: one numpy op each (np.isin costs 100 us here)
+        pair &= pos + 1 != point
+    tables, cum_weights = _op_table(config)
+    sites = zip(pos.tolist(), (pos + 1 + pair).tolist(), u[k : 2 * k].tolist(), u[2 * k :].tolist())
+    edits, new, bisect_right = [], tuple.__new__, bisect.bisect
+    for start, site_end, u_op, u_pick in sites:
+        choices = tables[bisect_right(cum_weights, u_op)][text[start:site_end]]
+        name, original, replacement = choices[int(u_pick * len(choices))]
+        # Edit(...) by tuple.__new__: a third of the cost of the named tuple's Python-level __new__
+        edits.append(new(Edit, ("typo", name, start, start + len(original), original, replacement, None)))
     return edits
+
+
+def uniforms(rng: random.Random, n: int) -> np.ndarray:
+    """n uniform floats in [0, 1), from one block of the generator's bits rather than n calls."""
+    return np.frombuffer(rng.randbytes(4 * n), "<u4") * 2.0**-32
+
+
+def _spread(u: np.ndarray, m: int) -> np.ndarray:
+    """k = len(u) increasing indices below m, none next to another: sorted draws below m-2k+2 plus 2 * rank.
+
+    One sort, where an exactly uniform choice among all such index sets needs a rejection loop; every
+    index can be drawn, and at typo rates the sets are spread as evenly.
+    """
+    k = len(u)
+    return np.sort((u * (m - 2 * k + 2)).astype(np.int64)) + np.arange(0, 2 * k, 2)
+
+
+@functools.lru_cache(maxsize=64)
+def _op_table_cached(ops: tuple[tuple[str, float], ...]) -> tuple[tuple[_Choices, ...], tuple[float, ...]]:
+    weights = [w for _, w in ops if w > 0]
+    cum = [c / sum(weights) for c in itertools.accumulate(weights)]
+    return tuple(_CHOICES[n] for n, w in ops if w > 0), (*cum[:-1], 1.0)
+
+
+def _op_table(config: TypoConfig) -> tuple[tuple[_Choices, ...], tuple[float, ...]]:
+    """The enabled ops' choice tables and cumulative weights (summing to 1), built once per distinct op mix."""
+    return _op_table_cached(tuple(config.ops.items()))

@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from noise import Edit, TypoConfig, apply, undo, validate
-from noise.edits import Occupancy, clashes
+from noise.adversarial import _NEGATION_RE, NEGATIONS, Context, negation_spans
+from noise.edits import Occupancy, clashes, splice
 from noise.typo import OPS, alnum_mask, editable_positions, typos
+from world_model import Document
 
 # Any code point Python strings hold, astral planes and combining marks included (surrogates excluded).
 UNICODE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
@@ -80,3 +82,36 @@ def spans_and_edits(draw):
 def test_free_spans_agrees_with_is_free(case):
     spans, taken = case
     assert taken.free_spans(spans) == [sp for sp in spans if taken.is_free(*sp)]
+
+
+CUE_PIECES = st.sampled_from(
+    [cue for cue, _ in NEGATIONS] + [cue.upper() for cue, _ in NEGATIONS] + [cue.title() for cue, _ in NEGATIONS]
+    + [" ", "_", "x", "9", ".", "-", "\n", "é", "ß", "\u0131", "\u017f", "\u212a", "\u0130", "notnot"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(CUE_PIECES, max_size=12).map("".join))
+def test_negation_spans_are_the_regex_matches(text):
+    assert negation_spans(text) == [m.span() for m in _NEGATION_RE.finditer(text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(UNICODE, WORDY))
+def test_word_spans_are_the_regex_matches(text):
+    ctx = Context(Document(text, "x", {}), None, random.Random(0), Occupancy(), 0)
+    assert ctx.words == [m.span() for m in re.finditer(r"[A-Za-z]{4,}", text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(UNICODE, WORDY), st.integers(0, 2**32))
+def test_splice_is_apply_for_valid_edits(text, seed):
+    edits = typos(text, {}, 0.3, random.Random(seed), TypoConfig(), Occupancy())
+    assert splice(text, edits) == apply(text, edits)
+
+
+def test_pair_typos_never_span_an_empty_protected_span():
+    text = "000000000000000000000010"
+    for seed in range(300):
+        edits = typos(text, {"kept": (22, 22)}, 0.5, random.Random(seed), TypoConfig(protect=["kept"]), Occupancy())
+        assert all(e.end <= 22 or e.start >= 22 for e in edits)
