@@ -49,7 +49,7 @@ class MultiHeadLatentAttention(nn.Module):
         q = torch.cat((q_nope, q_rot), dim=-1).transpose(1, 2)
         k = torch.cat((k_nope, k_rot.expand(-1, -1, self.heads, -1)), dim=-1).transpose(1, 2)
         v = v.transpose(1, 2)
-        if self.v_dim < q.shape[-1]:  # fused (flash) SDPA kernels want equal q/k/v widths: pad v, slice after
+        if self.v_dim < q.shape[-1] and q.device.type != "cpu":  # GPU flash wants equal widths (CPU flash does not)
             v = F.pad(v, (0, q.shape[-1] - self.v_dim))
         out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)[..., : self.v_dim]
         return self.o_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.v_dim))

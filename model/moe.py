@@ -87,6 +87,50 @@ def expert_counts(indices: torch.Tensor, n_experts: int) -> torch.Tensor:
     return torch.zeros(n_experts, dtype=torch.long, device=flat.device).scatter_add_(0, flat, torch.ones_like(flat))
 
 
+@torch.library.custom_op("curriculum_forge::grouped_mm", mutates_args=())
+def opaque_grouped_mm(rows: torch.Tensor, weight: torch.Tensor, offs: torch.Tensor) -> torch.Tensor:
+    """F.grouped_mm hidden from the compiler: inductor lowers grouped_mm in bf16 only, the eager CPU kernel takes fp32."""
+    return F.grouped_mm(rows, weight, offs=offs)
+
+
+@opaque_grouped_mm.register_fake
+def _(rows: torch.Tensor, weight: torch.Tensor, offs: torch.Tensor) -> torch.Tensor:
+    return rows.new_empty(rows.shape[0], weight.shape[-1])
+
+
+@torch.library.custom_op("curriculum_forge::grouped_mm_backward", mutates_args=())
+def opaque_grouped_mm_backward(
+    rows: torch.Tensor, weight: torch.Tensor, offs: torch.Tensor, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input and per-expert weight gradients, two more grouped matmuls (the weight one groups along K)."""
+    return F.grouped_mm(grad, weight.transpose(-2, -1), offs=offs), F.grouped_mm(rows.t(), grad, offs=offs)
+
+
+@opaque_grouped_mm_backward.register_fake
+def _(rows: torch.Tensor, weight: torch.Tensor, offs: torch.Tensor, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.empty_like(rows), torch.empty_like(weight)
+
+
+def _grouped_mm_setup(ctx, inputs, output) -> None:  # noqa: ANN001 - torch.library's signature
+    ctx.save_for_backward(*inputs)
+
+
+def _grouped_mm_grad(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:  # noqa: ANN001
+    rows, weight, offs = ctx.saved_tensors
+    grad_rows, grad_weight = opaque_grouped_mm_backward(rows, weight, offs, grad.contiguous())
+    return grad_rows, grad_weight, None
+
+
+opaque_grouped_mm.register_autograd(_grouped_mm_grad, setup_context=_grouped_mm_setup)
+
+
+def grouped_mm(rows: torch.Tensor, weight: torch.Tensor, offs: torch.Tensor) -> torch.Tensor:
+    """F.grouped_mm, through the opaque op when compiling a non-bf16 matmul (CPU fp32 under torch.compile)."""
+    if torch.compiler.is_compiling() and rows.dtype != torch.bfloat16:
+        return opaque_grouped_mm(rows, weight, offs)
+    return F.grouped_mm(rows, weight, offs=offs)
+
+
 def compute_dtype(x: torch.Tensor) -> torch.dtype:
     """The dtype matmuls on x run in: autocast's when it is on, else x's own."""
     device = x.device.type
@@ -113,21 +157,22 @@ class RoutedExperts(nn.Module):
         return out.index_select(0, inverse).view(n, k, -1).sum(dim=1)  # a gather, not atomics: deterministic
 
     def _use_grouped_mm(self, rows: torch.Tensor) -> bool:
-        """auto: grouped_mm in bf16 anywhere, and in any dtype on the CPU in eager mode (torch's compiled kernel
-        takes bf16 only); otherwise one matmul pair per expert. On a quiet CPU the two measured within 4% of
-        each other (benchmarks/model.py, row "ours grouped_mm"); grouped_mm needs no host sync."""
+        """auto: grouped_mm in bf16 anywhere and in any dtype on the CPU (compiled fp32 goes through the opaque
+        op, inductor lowers bf16 only); otherwise one matmul pair per expert. On a quiet CPU the two measured
+        within 4% of each other (benchmarks/model.py, row "ours split-experts"); grouped_mm needs no host sync,
+        so a compiled block has no graph break."""
         if self.impl != "auto":
             return self.impl == "grouped_mm"
         if not hasattr(F, "grouped_mm"):
             return False
-        return compute_dtype(rows) == torch.bfloat16 or (rows.device.type == "cpu" and not torch.compiler.is_compiling())
+        return compute_dtype(rows) == torch.bfloat16 or rows.device.type == "cpu"
 
     def _grouped(self, rows: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
         """All experts in two grouped matmuls over their contiguous row blocks (no host sync)."""
         offsets = counts.cumsum(0, dtype=torch.int32)
         dtype = compute_dtype(rows)  # grouped_mm does not autocast by itself
-        gate, up = F.grouped_mm(rows.to(dtype), self.gate_up.to(dtype), offs=offsets).chunk(2, dim=-1)
-        return F.grouped_mm(F.silu(gate) * up, self.down.to(dtype), offs=offsets)
+        gate, up = grouped_mm(rows.to(dtype), self.gate_up.to(dtype), offsets).chunk(2, dim=-1)
+        return grouped_mm(F.silu(gate) * up, self.down.to(dtype), offsets)
 
     def _split(self, rows: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
         """One matmul pair per expert over its contiguous block (syncs counts to the host)."""

@@ -149,3 +149,18 @@ def test_traces_as_one_graph_for_torch_compile():
         want = model(x, labels=x)
     got.total_loss.backward()
     torch.testing.assert_close(got.total_loss, want.total_loss)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_summed_cross_entropy_matches_torch_in_value_and_gradient(dtype):
+    """Our one-pass-backward cross-entropy is F.cross_entropy(reduction="sum") with ignore_index -100."""
+    from model.causal_lm import SummedCrossEntropy
+
+    logits = (3 * torch.randn(30, 50, dtype=dtype)).requires_grad_()
+    target = torch.randint(0, 50, (30,))
+    target[::4] = -100
+    want = F.cross_entropy(logits, target, ignore_index=-100, reduction="sum")
+    got = SummedCrossEntropy.apply(logits, target)
+    torch.testing.assert_close(got, want)
+    grad = torch.tensor(0.7, dtype=dtype)
+    torch.testing.assert_close(torch.autograd.grad(got, logits, grad)[0], torch.autograd.grad(want, logits, grad)[0])
