@@ -108,14 +108,8 @@ class Occupancy:
         self.edits: list[Edit] = []
 
     def is_free(self, start: int, end: int) -> bool:
-        for e in self.edits:  # `clashes`, inlined: ops ask this for every candidate they try
-            if start == end:
-                if e.start < start < e.end or e.start == e.end == start:
-                    return False
-            elif e.start == e.end:
-                if start < e.start < end:
-                    return False
-            elif e.start < end and start < e.end:
+        for e in self.edits:  # a plain loop, not any(<generator>): ops ask this for every candidate they try
+            if clashes(e, start, end):
                 return False
         return True
 
