@@ -31,9 +31,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines import eval_metrics as M  # noqa: E402
+from pipelines.evaluation import metrics as M  # noqa: E402
 from pipelines.evaluate import HELDOUT_SEED, EvalConfig, evaluate, make_heldout  # noqa: E402
-from pipelines.metrics import read_jsonl  # noqa: E402
+from pipelines.training.metrics import read_jsonl  # noqa: E402
 
 ARMS = {"none": "none", "curriculum": "default", "uniform": "uniform"}  # arm -> conf/curriculum/<name>
 HEADLINE = [  # (summary key, what it says, which direction is better)
@@ -82,7 +82,7 @@ def equal_steps(corpora: dict[str, Path], out: Path, args: argparse.Namespace) -
     arms loop back over their first rows for the difference (trainer.cycle): every arm then trains the
     same steps and tokens, and no arm's curriculum is cut short.
     """
-    from pipelines.data import count_tokens, one_pass_steps
+    from pipelines.training.loading import count_tokens, one_pass_steps
     from pipelines.tokenizer import load_tokenizer
 
     tok_dir = out / "data" / "tokenizer"
@@ -132,7 +132,7 @@ def table(results: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, dict[str,
 
 def plot(results: dict[str, list[dict[str, Any]]], out: Path) -> str:
     """Mean clean-target loss and repair rate against noise level per arm (all families), seeds as error bars."""
-    from pipelines.eval_report import _pyplot
+    from pipelines.evaluation.report import _pyplot
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))

@@ -34,6 +34,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model import CausalLM, ModelConfig  # noqa: E402
+from model.export import load_pretrained, save_pretrained
 
 CONFIGS = {
     "tiny": lambda: ModelConfig.preset("tiny"),
@@ -129,7 +130,7 @@ def bench_config(
     ours = CausalLM(head_to_head)
     ids = torch.randint(0, cfg.vocab_size, (batch, seq), generator=torch.Generator().manual_seed(1))
     with tempfile.TemporaryDirectory() as tmp:
-        ours.save_pretrained(tmp)
+        save_pretrained(ours, tmp)
         theirs = transformers.AutoModelForCausalLM.from_pretrained(tmp, dtype=torch.float32)
     with torch.no_grad():
         max_diff = (ours(ids).logits - theirs(ids).logits).abs().max().item()

@@ -24,10 +24,10 @@ from pathlib import Path
 # this process nor the Ray workers (which inherit the script's folder) import a script as a package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from pipelines import ray_runtime  # noqa: E402
-from pipelines.config import GenerateConfig, RayConfig, validate  # noqa: E402
+from pipelines.dataset import ray_runtime  # noqa: E402
+from pipelines.dataset.config import GenerateConfig, RayConfig, validate  # noqa: E402
 from pipelines.generate import run  # noqa: E402
-from pipelines.rows import RowMaker  # noqa: E402
+from pipelines.dataset.rows import RowMaker  # noqa: E402
 
 TARGET_SCALING = 0.85
 TARGET_OF_BARE = 0.70

@@ -26,7 +26,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model import CausalLM, ModelConfig  # noqa: E402
-from pipelines.data import LM_TARGET, MicroBatch, Position, StepBatch, labels_of  # noqa: E402
+from pipelines.training.loading import LM_TARGET, MicroBatch, Position, StepBatch, labels_of  # noqa: E402
 from pipelines.train import Runtime, TrainerConfig, make_optimizer, train_step  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

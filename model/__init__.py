@@ -2,5 +2,6 @@
 
 from model.causal_lm import CausalLM, CausalLMOutput, load_ratio
 from model.config import ModelConfig
+from model.export import load_pretrained, save_pretrained
 
-__all__ = ["CausalLM", "CausalLMOutput", "ModelConfig", "load_ratio"]
+__all__ = ["CausalLM", "CausalLMOutput", "ModelConfig", "load_pretrained", "load_ratio", "save_pretrained"]

@@ -238,18 +238,3 @@ class CausalLM(nn.Module):
         routed = sum(p.numel() for m in self.layers.modules() if isinstance(m, RoutedExperts) for p in m.parameters())
         counts = {"total": total, "activated": total - routed + routed * k // e, "mtp": mtp}
         return {**counts, "apr": apr} if self.apr is not None else counts
-
-    # ---- export --------------------------------------------------------------------------------
-
-    def save_pretrained(self, directory: str | Path) -> None:
-        """Write config.json and model.safetensors in transformers' DeepseekV3 layout."""
-        from model.export import save_pretrained
-
-        save_pretrained(self, directory)
-
-    @classmethod
-    def from_pretrained(cls, directory: str | Path) -> CausalLM:
-        """Read a save_pretrained folder (ours or transformers'); safetensors only, nothing is unpickled."""
-        from model.export import load_pretrained
-
-        return load_pretrained(directory)

@@ -4,7 +4,7 @@ Python, not package data, so an installed wheel always has them. After editing a
 
     python -m model.presets            # rewrites conf/model/<name>.yaml
 
-tests/test_model_config.py fails when a conf/model file differs from what this module renders.
+tests/model/test_model_config.py fails when a conf/model file differs from what this module renders.
 """
 
 from __future__ import annotations

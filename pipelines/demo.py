@@ -71,7 +71,7 @@ def _mean_loss(records: list[dict]) -> float | None:
 
 def _summary(run_dir: Path, seconds: dict[str, float]) -> str:
     """Where everything is, and what the curriculum did to the loss."""
-    from pipelines.metrics import read_jsonl
+    from pipelines.training.metrics import read_jsonl
 
     records = read_jsonl(run_dir / "metrics.jsonl")
     lines = ["", "== demo done (" + ", ".join(f"{k} {v:.0f}s" for k, v in seconds.items()) + ")"]

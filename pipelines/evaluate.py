@@ -34,12 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from model.export import load_pretrained
 from pydantic import BaseModel, Field, ValidationError
 
 import world_model
 from noise import FAMILIES, Edit, apply
-from pipelines import eval_metrics as M
-from pipelines.data import Corpus, Specials, read_rows
+from pipelines.evaluation import metrics as M
+from pipelines.training.loading import Corpus, Specials, read_rows
 from pipelines.tokenizer import load_tokenizer
 from world_model import derive_seed
 
@@ -129,7 +130,7 @@ class RowCases:
 
 
 class Builder:
-    """Turns held-out rows into cases in the trainer's layout (pipelines.data.encode)."""
+    """Turns held-out rows into cases in the trainer's layout (pipelines.training.loading.encode)."""
 
     def __init__(self, tok: Any) -> None:
         self.backend = tok.backend_tokenizer
@@ -341,7 +342,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     tok = load_tokenizer(cfg.model)
-    model = CausalLM.from_pretrained(cfg.model).to(device).eval()
+    model = load_pretrained(cfg.model).to(device).eval()
     if hasattr(model, "mtp"):
         model.mtp = torch.nn.ModuleList()  # MTP heads only shape training; every score here is the main head's
     builder = Builder(tok)
@@ -380,7 +381,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
 
 def write_outputs(metrics: dict[str, Any], out: Path, plots: bool = True) -> None:
     """metrics.json (nan as null), report.md, and the plots."""
-    from pipelines import eval_report
+    from pipelines.evaluation import report as eval_report
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=1) + "\n")

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from pipelines import card, manifest
-from pipelines.config import ConfigError, GenerateConfig, differing_keys, validate
-from pipelines.manifest import MANIFEST, SHARD_DIR, Manifest, ShardEntry, shard_path
-from pipelines.shards import ShardError, entry_from, inspect
-from pipelines.storage import Folder, normalize
+from pipelines.dataset import card, manifest
+from pipelines.dataset.config import ConfigError, GenerateConfig, differing_keys, validate
+from pipelines.dataset.manifest import MANIFEST, SHARD_DIR, Manifest, ShardEntry, shard_path
+from pipelines.dataset.shards import ShardError, entry_from, inspect
+from pipelines.dataset.storage import Folder, normalize
 
 log = logging.getLogger("pipelines.generate")
 
@@ -134,7 +134,7 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
 
     if todo:
         folder.makedirs(SHARD_DIR)
-        from pipelines import ray_runtime
+        from pipelines.dataset import ray_runtime
 
         t_ray = time.perf_counter()
         ray_runtime.start(cfg.ray)
@@ -169,7 +169,7 @@ def _run_tasks(cfg: GenerateConfig, folder: Folder, todo: list[int], workers: in
     import ray
     from tqdm import tqdm
 
-    from pipelines import ray_runtime
+    from pipelines.dataset import ray_runtime
 
     queue, pending = list(todo), {}
     bar = tqdm(total=len(todo) * cfg.records_per_shard, unit="row", unit_scale=True, dynamic_ncols=True,

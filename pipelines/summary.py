@@ -11,8 +11,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from noise import FAMILIES
-from pipelines import manifest
-from pipelines.storage import Folder, normalize
+from pipelines.dataset import manifest
+from pipelines.dataset.storage import Folder, normalize
 
 LEVEL_BINS = ((0.0, 0.0, "0"), (0.0, 0.25, "(0, 0.25]"), (0.25, 0.5, "(0.25, 0.5]"),
               (0.5, 0.75, "(0.5, 0.75]"), (0.75, 1.0, "(0.75, 1]"))

@@ -23,7 +23,7 @@ SPECIAL_TOKENS = (BOS, SEP, EOS, PAD)  # ids 0..3, in this order
 
 def _sample_texts(data_dir: Path, sample_rows: int) -> Iterator[str]:
     """Clean and noisy text of up to sample_rows rows, spread evenly over the shards (noise lives late)."""
-    from pipelines.data import Corpus, read_rows
+    from pipelines.training.loading import Corpus, read_rows
 
     corpus = Corpus.open(data_dir)
     per_shard = max(1, sample_rows // max(1, len(corpus.shards)))
@@ -77,7 +77,7 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
 
 def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int = 8192, sample_rows: int = 20000) -> Path:
     """Train, save, and count the corpus tokens; returns the tokenizer folder."""
-    from pipelines.data import count_tokens
+    from pipelines.training.loading import count_tokens
 
     data_dir = Path(data_dir)
     out = Path(out) if out else data_dir / "tokenizer"

@@ -29,9 +29,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from torch import nn
 
 from model import CausalLM, ModelConfig, load_ratio
-from pipelines import checkpoint
-from pipelines.data import DENOISE_TARGET, LM_TARGET, Corpus, DataError, Loader, count_tokens, one_pass_steps, tokenizer_fingerprint
-from pipelines.metrics import MetricsLogger, peak_flops
+from model.export import save_pretrained
+from pipelines.training import checkpoint
+from pipelines.training.loading import DENOISE_TARGET, LM_TARGET, Corpus, DataError, Loader, count_tokens, one_pass_steps, tokenizer_fingerprint
+from pipelines.training.metrics import MetricsLogger, peak_flops
 from pipelines.tokenizer import load_tokenizer
 
 log = logging.getLogger("pipelines.train")
@@ -357,7 +358,7 @@ def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Ru
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)
-    cpu_model.save_pretrained(tmp)
+    save_pretrained(cpu_model, tmp)
     tok.save_pretrained(str(tmp))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)

@@ -6,10 +6,10 @@ import argparse
 import hashlib
 import sys
 
-from pipelines import manifest
-from pipelines.manifest import SHARD_DIR, shard_path
-from pipelines.shards import ShardError, inspect
-from pipelines.storage import Folder, normalize
+from pipelines.dataset import manifest
+from pipelines.dataset.manifest import SHARD_DIR, shard_path
+from pipelines.dataset.shards import ShardError, inspect
+from pipelines.dataset.storage import Folder, normalize
 
 
 def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[str, str]]:

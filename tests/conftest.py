@@ -10,8 +10,8 @@ def ray_address() -> str:
     """One real local Ray instance for the whole test session (Ray 2.60 has no local_mode); its GCS address."""
     import os
 
-    from pipelines import ray_runtime
-    from pipelines.config import RayConfig
+    from pipelines.dataset import ray_runtime
+    from pipelines.dataset.config import RayConfig
 
     started = ray_runtime.start(RayConfig(num_cpus=os.cpu_count(), log_to_driver=False))
     import ray
@@ -35,7 +35,7 @@ def train_corpus(tmp_path_factory, ray_address) -> str:
     import yaml
 
     from pipelines import tokenizer
-    from pipelines.config import validate
+    from pipelines.dataset.config import validate
     from pipelines.generate import run
 
     domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "conf/domain/mixed.yaml").read_text())

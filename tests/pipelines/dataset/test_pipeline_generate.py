@@ -19,12 +19,12 @@ import pytest
 
 import world_model
 from pipelines import summary, verify
-from pipelines.config import validate
+from pipelines.dataset.config import validate
 from pipelines.generate import Refused, run
-from pipelines.manifest import Manifest
-from pipelines.rows import RowMaker, row_id
-from pipelines.schema import SCHEMA
-from pipelines.shards import build, inspect
+from pipelines.dataset.manifest import Manifest
+from pipelines.dataset.rows import RowMaker, row_id
+from pipelines.dataset.schema import SCHEMA
+from pipelines.dataset.shards import build, inspect
 
 DOMAINS = world_model.domains()
 # Equal to conf/ defaults (domain=mixed) except size and an early curriculum, so small shards hold noise.

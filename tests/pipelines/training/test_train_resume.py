@@ -9,12 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.checkpoint import latest
-from pipelines.metrics import read_jsonl
+from pipelines.training.checkpoint import latest
+from pipelines.training.metrics import read_jsonl
 from pipelines.train import run
 
 STEPS, SAVE_EVERY = 16, 4
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def cli(data: str, out: Path) -> list[str]:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.metrics import read_jsonl
+from pipelines.training.metrics import read_jsonl
 from pipelines.train import run
 
 STEPS = 20
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.slow

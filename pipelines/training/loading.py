@@ -28,8 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
-from pipelines import manifest as manifest_io
-from pipelines.storage import Folder, normalize
+from pipelines.dataset import manifest as manifest_io
+from pipelines.dataset.storage import Folder, normalize
 
 FORMAT_VERSION = 1  # bump when the example layout changes: token counts cached under the old one go stale
 IGNORE_INDEX = -100

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.data import DataError
-from pipelines.metrics import read_jsonl
+from pipelines.training.loading import DataError
+from pipelines.training.metrics import read_jsonl
 from pipelines.train import plan_run, run
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from noise import Curriculum, NoiseConfig
-from pipelines.schema import SCHEMA_VERSION
+from pipelines.dataset.schema import SCHEMA_VERSION
 
 # Keys that say how and where to run, not what to produce: they never change a shard's bytes,
 # so they are left out of the config hash and may differ between a run and its resumption.

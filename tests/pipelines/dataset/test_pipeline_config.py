@@ -13,9 +13,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 import world_model
-from pipelines.config import RUN_KEYS, ConfigError, GenerateConfig, differing_keys, validate
+from pipelines.dataset.config import RUN_KEYS, ConfigError, GenerateConfig, differing_keys, validate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CONF = ROOT / "conf"
 
 

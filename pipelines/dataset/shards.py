@@ -12,11 +12,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.config import GenerateConfig
-from pipelines.manifest import ShardEntry, shard_path
-from pipelines.rows import RowMaker, tally
-from pipelines.schema import COLUMNS, METADATA_KEY, SCHEMA, SCHEMA_VERSION, same_columns
-from pipelines.storage import Folder
+from pipelines.dataset.config import GenerateConfig
+from pipelines.dataset.manifest import ShardEntry, shard_path
+from pipelines.dataset.rows import RowMaker, tally
+from pipelines.dataset.schema import COLUMNS, METADATA_KEY, SCHEMA, SCHEMA_VERSION, same_columns
+from pipelines.dataset.storage import Folder
 
 # Low-cardinality columns get dictionary pages; long text would only fall back to plain after trying.
 DICTIONARY_COLUMNS = ["domain", "shard", "edits.list.element.family", "edits.list.element.op",

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from model import CausalLM, ModelConfig
+from model.export import load_pretrained, save_pretrained
 from model.apr import capacity
 
 SMALL = dict(vocab_size=512, hidden_size=64, intermediate_size=128, moe_intermediate_size=32, num_hidden_layers=3,
@@ -110,13 +111,13 @@ def test_export_keeps_apr_weights_apart_and_warns(tmp_path):
     model = build(0.25)
     model.apr.estimator.out.bias.data.fill_(1.5)
     with pytest.warns(UserWarning, match="transformers"):
-        model.save_pretrained(tmp_path)
+        save_pretrained(model, tmp_path)
     assert (tmp_path / "apr.safetensors").is_file()
     assert json.loads((tmp_path / "config.json").read_text())["apr_enabled"] is True
-    loaded = CausalLM.from_pretrained(tmp_path)
+    loaded = load_pretrained(tmp_path)
     ids = batch()
     torch.testing.assert_close(loaded(ids).logits, model(ids).logits, rtol=0, atol=0)
 
     plain_dir = tmp_path / "plain"
-    without_apr(model).save_pretrained(plain_dir)
+    save_pretrained(without_apr(model), plain_dir)
     assert not (plain_dir / "apr.safetensors").exists()

@@ -11,9 +11,10 @@ import transformers
 from safetensors.torch import load_file
 
 from model import CausalLM
-from pipelines.checkpoint import list_checkpoints
-from pipelines.data import DataError
-from pipelines.metrics import read_jsonl
+from model.export import load_pretrained
+from pipelines.training.checkpoint import list_checkpoints
+from pipelines.training.loading import DataError
+from pipelines.training.metrics import read_jsonl
 from pipelines.train import lr_at, run, scheduled
 
 REQUIRED = {"step", "progress", "loss", "lm_loss", "denoise_loss", "mtp_losses", "noise_level", "tokens_per_s",
@@ -57,7 +58,7 @@ def test_export_loads_in_transformers_with_the_same_logits_and_autotokenizer(sho
     export = Path(summary["export"])
     tok = transformers.AutoTokenizer.from_pretrained(str(export))
     hf = transformers.AutoModelForCausalLM.from_pretrained(str(export)).eval()
-    ours = CausalLM.from_pretrained(export).eval()
+    ours = load_pretrained(export).eval()
     ids = torch.tensor([tok("Patient presents with fever.", add_special_tokens=False)["input_ids"]])
     ids = torch.cat([torch.tensor([[tok.bos_token_id]]), ids], dim=1)
     with torch.no_grad():
@@ -67,7 +68,7 @@ def test_export_loads_in_transformers_with_the_same_logits_and_autotokenizer(sho
 
 def test_the_trained_weights_are_exported(short_run):
     cfg, summary = short_run
-    exported = CausalLM.from_pretrained(summary["export"])
+    exported = load_pretrained(summary["export"])
     saved = load_file(str(list_checkpoints(Path(cfg.out_dir) / "checkpoints")[-1] / "model.safetensors"))
     for name, value in exported.state_dict().items():
         assert torch.equal(value, saved[name]), name

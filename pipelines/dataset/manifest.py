@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from pipelines.schema import SCHEMA, SCHEMA_VERSION
-from pipelines.storage import Folder
+from pipelines.dataset.schema import SCHEMA, SCHEMA_VERSION
+from pipelines.dataset.storage import Folder
 
 MANIFEST = "manifest.json"
 SHARD_DIR = "shards"
@@ -85,7 +85,7 @@ def read(folder: Folder) -> Manifest | None:
 
 def load(path: str) -> Manifest:
     """Manifest of a dataset folder given as a path or URI (for the trainer and the evaluator)."""
-    from pipelines.storage import normalize
+    from pipelines.dataset.storage import normalize
 
     manifest = read(Folder(normalize(path)))
     if manifest is None:

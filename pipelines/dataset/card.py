@@ -6,8 +6,8 @@ import json
 
 import yaml
 
-from pipelines.manifest import MANIFEST, SHARD_DIR, Manifest
-from pipelines.schema import SCHEMA
+from pipelines.dataset.manifest import MANIFEST, SHARD_DIR, Manifest
+from pipelines.dataset.schema import SCHEMA
 
 CARD = "README.md"
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 import world_model
 from noise import apply, corrupt
-from pipelines import eval_metrics as M
+from pipelines.evaluation import metrics as M
 
 
 # ---- losses and masking ----------------------------------------------------------------------------

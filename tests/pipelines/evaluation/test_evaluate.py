@@ -11,13 +11,14 @@ import torch
 
 import world_model
 from model import CausalLM, ModelConfig
+from model.export import save_pretrained
 from pipelines import evaluate as E
-from pipelines import manifest
-from pipelines.config import validate
-from pipelines.data import Corpus, Specials, encode
-from pipelines.manifest import Manifest
-from pipelines.shards import build
-from pipelines.storage import Folder
+from pipelines.dataset import manifest
+from pipelines.dataset.config import validate
+from pipelines.training.loading import Corpus, Specials, encode
+from pipelines.dataset.manifest import Manifest
+from pipelines.dataset.shards import build
+from pipelines.dataset.storage import Folder
 from pipelines.tokenizer import train_tokenizer
 
 ROWS = 4
@@ -61,7 +62,7 @@ def setup(tmp_path_factory) -> tuple[Path, Path]:
     model = CausalLM(cfg)
     model.init_weights()
     export = root / "run" / "export"
-    model.save_pretrained(export)
+    save_pretrained(model, export)
     tok.save_pretrained(str(export))
     return export, root / "heldout"
 

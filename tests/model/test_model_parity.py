@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from model import CausalLM, ModelConfig
+from model.export import load_pretrained, save_pretrained
 
 transformers = pytest.importorskip("transformers")
 transformers.logging.set_verbosity_error()  # the MTP layers are "unexpected" to the causal LM, by design
@@ -50,7 +51,7 @@ def test_transformers_gives_our_logits(name, tmp_path):
     model = trained_model(CONFIGS[name])
     biases = torch.stack([r.e_score_correction_bias for r in model.routers()])
     assert (biases != 0).any(dim=1).all()  # training moved the biases of every MoE layer
-    model.save_pretrained(tmp_path)
+    save_pretrained(model, tmp_path)
 
     hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
     assert type(hf).__name__ == "DeepseekV3ForCausalLM"
@@ -68,7 +69,7 @@ def test_transformers_gives_our_logits(name, tmp_path):
 
 def test_round_trip_and_disk_layout(tmp_path):
     model = trained_model(CONFIGS["mtp2+two-dense+tied+no-interleave"], steps=2)
-    model.save_pretrained(tmp_path)
+    save_pretrained(model, tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["model_type"] == "deepseek_v3" and config["num_nextn_predict_layers"] == 2
     from safetensors import safe_open
@@ -90,31 +91,31 @@ def test_round_trip_and_disk_layout(tmp_path):
     ]:
         assert key in keys, key
 
-    loaded = CausalLM.from_pretrained(tmp_path)
+    loaded = load_pretrained(tmp_path)
     for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     assert loaded.lm_head.weight is loaded.embed_tokens.weight
 
 
 def test_loading_never_unpickles(tmp_path, monkeypatch):
-    CausalLM(ModelConfig(**SMALL)).save_pretrained(tmp_path)
+    save_pretrained(CausalLM(ModelConfig(**SMALL)), tmp_path)
     (tmp_path / "pytorch_model.bin").write_bytes(b"not a pickle we would ever open")
 
     def refuse(*args, **kwargs):
         raise AssertionError("torch.load called")
 
     monkeypatch.setattr(torch, "load", refuse)
-    CausalLM.from_pretrained(tmp_path)
+    load_pretrained(tmp_path)
 
 
 def test_transformers_checkpoint_loads_into_ours(tmp_path):
     """The other direction: a folder written by transformers' own save_pretrained."""
     fields = {**SMALL, **CONFIGS["no-groups+all-moe+mtp0+full-rank-q"]}
     ours = CausalLM(ModelConfig(**fields))
-    ours.save_pretrained(tmp_path / "ours")
+    save_pretrained(ours, tmp_path / "ours")
     hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "ours").eval()
     hf.save_pretrained(tmp_path / "hf")
-    back = CausalLM.from_pretrained(tmp_path / "hf").eval()
+    back = load_pretrained(tmp_path / "hf").eval()
     ids = torch.randint(0, fields["vocab_size"], (2, 24))
     with torch.no_grad():
         assert (back(ids).logits - hf(ids).logits).abs().max() < 1e-4
@@ -128,7 +129,7 @@ def test_mtp_modules_match_transformers_mtp_layers(tmp_path):
     from transformers.modeling_layers import MtpModel
 
     model = trained_model(CONFIGS["mtp2+two-dense+tied+no-interleave"], steps=2)
-    model.save_pretrained(tmp_path)
+    save_pretrained(model, tmp_path)
     hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
     layers, depth = model.cfg.num_hidden_layers, model.cfg.num_nextn_predict_layers
     hf._keys_to_ignore_on_load_unexpected = [rf"model\.layers\.{layers + k}\..*" for k in range(depth)]

@@ -11,10 +11,10 @@ import pytest
 
 import world_model
 from noise import FAMILIES, apply, undo
-from pipelines.config import validate
-from pipelines.rows import RowMaker, progress_of, row_id
-from pipelines.schema import EDIT, SCHEMA, same_columns
-from pipelines.shards import ShardError, build, describe, encode, footer, inspect, to_table
+from pipelines.dataset.config import validate
+from pipelines.dataset.rows import RowMaker, progress_of, row_id
+from pipelines.dataset.schema import EDIT, SCHEMA, same_columns
+from pipelines.dataset.shards import ShardError, build, describe, encode, footer, inspect, to_table
 
 DOMAINS = world_model.domains()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipelines.data import (CONTEXT, DENOISE_TARGET, IGNORE_INDEX, LM_TARGET, NOISY_CONTEXT, Corpus, DataError, Loader,
+from pipelines.training.loading import (CONTEXT, DENOISE_TARGET, IGNORE_INDEX, LM_TARGET, NOISY_CONTEXT, Corpus, DataError, Loader,
                             PackedStream, Position, Specials, encode, read_rows)
 from pipelines.tokenizer import load_tokenizer
 
@@ -120,8 +120,8 @@ def test_rows_out_of_curriculum_order_are_refused(tmp_path, train_corpus, tok):
     """A manifest whose shards claim other progress ranges than their rows hold stops the reader."""
     import shutil
 
-    from pipelines import manifest as manifest_io
-    from pipelines.storage import Folder
+    from pipelines.dataset import manifest as manifest_io
+    from pipelines.dataset.storage import Folder
 
     data = tmp_path / "data"
     shutil.copytree(train_corpus, data)

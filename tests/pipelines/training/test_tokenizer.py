@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from pipelines.data import Corpus, count_tokens, read_rows
+from pipelines.training.loading import Corpus, count_tokens, read_rows
 from pipelines.tokenizer import BOS, EOS, PAD, SEP, load_tokenizer, special_ids, train_tokenizer
 
 

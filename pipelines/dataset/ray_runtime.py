@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipelines.config import GenerateConfig, RayConfig
-from pipelines.shards import make_shard
+from pipelines.dataset.config import GenerateConfig, RayConfig
+from pipelines.dataset.shards import make_shard
 
 OUR_PACKAGES = ("world_model", "noise", "pipelines")
 _LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"  # "0": Ray advertises and binds 127.0.0.1 only

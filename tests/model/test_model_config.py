@@ -11,7 +11,7 @@ import yaml
 from model import CausalLM, ModelConfig
 from model.presets import render_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_hydra_group_is_generated_from_the_presets():

@@ -1,0 +1,1 @@
+"""What the evaluate job is made of: held-out cases, metrics, report."""

@@ -1,0 +1,1 @@
+"""What the train job is made of: loading, step, checkpoint, parallelism, metrics."""
