@@ -11,9 +11,7 @@ from world_model.financial.tables import CASH_REPORT_THRESHOLD, COUNTRIES, REPOR
 
 
 _CENT = Decimal("0.01")
-
 _HUNDRED = Decimal(100)
-
 _EXACT = Context(prec=40, rounding=ROUND_HALF_UP)
 
 
@@ -70,5 +68,4 @@ _COUNTRY_CODES = tuple(COUNTRIES)
 
 TAX_RATES: dict[str, dict[int, Decimal]] = {cc: {y: to_money(bp) for y, bp in years.items()}
                                            for cc, years in TAX_RATE_BP.items()}
-
 CASH_THRESHOLDS: dict[str, Decimal] = {cc: Decimal(units).quantize(_CENT) for cc, units in CASH_REPORT_THRESHOLD.items()}

@@ -34,11 +34,8 @@ from world_model.financial.tables import AUDITORS, BANKS, CASH_METHOD, COUNTRIES
 
 
 Result = "str | tuple[str, tuple[str, ...]] | None"
-
 _AUDITOR_SETS = {cc: frozenset(names) for cc, names in AUDITORS.items()}
-
 _OTHER_CURRENCIES = ("USD", "CHF", "EUR", "GBP")
-
 _FEES = ("0.35", "1.50", "7.50", "12.00", "15.00", "25.00", "35.00")
 
 

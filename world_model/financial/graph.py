@@ -64,15 +64,12 @@ from world_model.financial.tables import (
 
 
 _COUNTRY_WEIGHTS = tuple(COUNTRIES[c]["weight"] for c in _COUNTRY_CODES)
-
 _SECTOR_NAMES = tuple(SECTORS)
-
 _KIND_NAMES = tuple(REPORT_KINDS)
 
 
 _SECTOR_LOG_REVENUE = {s: (math.log(p["revenue_m"][0] * 1e8), math.log(p["revenue_m"][1] * 1e8))
                        for s, p in SECTORS.items()}
-
 Values = Mapping[str, Any]
 
 
@@ -98,9 +95,7 @@ def _weighted(options: tuple, weights: tuple[int, ...]) -> Callable[[random.Rand
 
 
 _draw_country = _weighted(_COUNTRY_CODES, _COUNTRY_WEIGHTS)
-
 _draw_kind = _weighted(_KIND_NAMES, REPORT_KIND_WEIGHTS)
-
 _draw_year_end = {cc: _weighted(*YEAR_END_MONTHS.get(cc, DEFAULT_YEAR_END_MONTHS)) for cc in COUNTRIES}
 
 
@@ -229,7 +224,6 @@ def _var(name: str, type_: str, description: str, parents: tuple[str, ...],
 
 
 _MONEY = "money (cents)"
-
 VARIABLES: tuple[Variable, ...] = (
     _var("country", "category", "issuer's country of domicile (ISO 3166)", (), _s_country),
     _var("sector", "category", "industry sector, drives margins and balance-sheet structure", (),
@@ -346,18 +340,15 @@ _INCOME_NODES = (("revenue", "revenue"), ("cost_of_sales", "cost_of_sales"), ("g
                  ("operating_expenses", "operating_expenses"), ("operating_income", "operating_income"),
                  ("interest_expense", "interest_expense"), ("pre_tax_income", "pre_tax_income"),
                  ("income_tax", "income_tax"), ("net_income", "net_income"), ("total_expenses", "total_expenses"))
-
 _BALANCE_NODES = (("cash", "cash"), ("receivables", "receivables"), ("inventory", "inventory"),
                   ("current_assets", "current_assets"), ("non_current_assets", "non_current_assets"),
                   ("total_assets", "total_assets"), ("current_liabilities", "current_liabilities"),
                   ("long_term_debt", "long_term_debt"), ("total_liabilities", "total_liabilities"),
                   ("share_capital", "share_capital"), ("retained_earnings_opening", "retained_earnings_opening"),
                   ("retained_earnings", "retained_earnings"), ("total_equity", "total_equity"))
-
 _CASH_FLOW_NODES = (("opening_cash", "opening_cash"), ("operating", "operating_cash_flow"),
                     ("investing", "investing_cash_flow"), ("financing", "financing_cash_flow"),
                     ("dividends_paid", "dividends_paid"), ("closing_cash", "closing_cash"))
-
 _RATIO_NODES = (("gross_margin_pct", "gross_margin"), ("net_margin_pct", "net_margin"),
                 ("current_ratio", "current_ratio"), ("debt_to_equity", "debt_to_equity"),
                 ("return_on_equity_pct", "return_on_equity"))

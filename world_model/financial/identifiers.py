@@ -17,20 +17,13 @@ def _pick(rng: random.Random, options: tuple[str, ...]) -> str:
 
 
 _LETTER_VALUES = str.maketrans({c: str(i) for i, c in enumerate(string.ascii_uppercase, start=10)})
-
 # Each digit to the digit sum of its double (Luhn), as a one-character translation table.
 _DOUBLED = str.maketrans({str(d): str((2 * d) // 10 + (2 * d) % 10) for d in range(10)})
-
 _WKN_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
 _SEDOL_CHARS = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
-
 _LEI_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
 _IT_ODD = (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23)
-
 _IT_EVEN_VALUE = {**{str(d): d for d in range(10)}, **{c: i for i, c in enumerate(string.ascii_uppercase)}}
-
 _IT_ODD_VALUE = {c: _IT_ODD[v] for c, v in _IT_EVEN_VALUE.items()}
 
 
@@ -170,19 +163,14 @@ def _national_ok_it(bban: str) -> bool:
 NATIONAL_CHECKS: dict[str, Callable[[str], bool]] = {
     "DE": _national_ok_de, "FR": _national_ok_fr, "ES": _national_ok_es, "IT": _national_ok_it,
 }
-
 _CLASS_PATTERNS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Z0-9]"}
-
 # Per country: the whole IBAN's registered layout as one compiled pattern, built from the table.
 _IBAN_PATTERNS: dict[str, re.Pattern[str]] = {
     cc: re.compile(cc + "[0-9]{2}" + "".join(f"{_CLASS_PATTERNS[cls]}{{{n}}}" for _, n, cls in spec["bban"]))
     for cc, spec in COUNTRIES.items()
 }
-
 _BIC_BY_BANK: dict[tuple[str, str], str] = {(cc, b[0]): b[1] for cc, banks in BANKS.items() for b in banks}
-
 _BANK_CODE_END: dict[str, int] = {"DE": 12, "FR": 9, "GB": 8, "NL": 8, "ES": 8, "IT": 10}
-
 _BANK_CODE_START: dict[str, int] = {"IT": 5}
 
 

@@ -12,9 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # Plain Decimal fields: amounts are built with two decimals by construction, and constrained Decimal
 # validation costs twenty times more per field.
 Money = Decimal
-
 Ratio = Decimal
-
 ReportKind = Literal["Annual Financial Report", "Half-Yearly Financial Report"]
 
 

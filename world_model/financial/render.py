@@ -17,11 +17,8 @@ from world_model.financial.tables import MONTH_ABBREVIATIONS
 
 
 _CONTINENTAL = str.maketrans({",": ".", ".": ","})
-
 DateFormat = Callable[[date], str]
-
 MoneyFormat = Callable[[Decimal], str]
-
 _DATE_FORMATS: tuple[DateFormat, ...] = (
     date.isoformat,
     lambda d: f"{d.day} {MONTH_ABBREVIATIONS[d.month - 1]} {d.year}",
@@ -46,7 +43,6 @@ def _formats(rng: random.Random) -> tuple[DateFormat, MoneyFormat]:
 
 # Statement lines as (text before the value, field path, attribute); labels carry their separators.
 Spec = tuple[tuple[str, str, str], ...]
-
 _INCOME_LINES: Spec = (
     ("; cost of sales ", "income.cost_of_sales", "cost_of_sales"),
     ("; gross profit ", "income.gross_profit", "gross_profit"),
@@ -55,7 +51,6 @@ _INCOME_LINES: Spec = (
     ("; interest expense ", "income.interest_expense", "interest_expense"),
     ("; profit before tax ", "income.pre_tax_income", "pre_tax_income"),
 )
-
 _BALANCE_LINES: Spec = (
     ("cash ", "balance.cash", "cash"), ("; receivables ", "balance.receivables", "receivables"),
     ("; inventories ", "balance.inventory", "inventory"),
@@ -68,14 +63,12 @@ _BALANCE_LINES: Spec = (
     ("; share capital ", "balance.share_capital", "share_capital"),
     ("; retained earnings ", "balance.retained_earnings", "retained_earnings"),
 )
-
 _CASH_FLOW_LINES: Spec = (
     ("opening cash ", "cash_flow.opening_cash", "opening_cash"), ("; operating ", "cash_flow.operating", "operating"),
     ("; investing ", "cash_flow.investing", "investing"), ("; financing ", "cash_flow.financing", "financing"),
     ("; dividends paid ", "cash_flow.dividends_paid", "dividends_paid"),
     ("; closing cash ", "cash_flow.closing_cash", "closing_cash"),
 )
-
 _RATIO_LINES: Spec = (
     ("gross margin ", "ratios.gross_margin_pct", "gross_margin_pct"),
     ("% · net margin ", "ratios.net_margin_pct", "net_margin_pct"),
@@ -83,15 +76,12 @@ _RATIO_LINES: Spec = (
     (" · debt/equity ", "ratios.debt_to_equity", "debt_to_equity"),
     (" · ROE ", "ratios.return_on_equity_pct", "return_on_equity_pct"),
 )
-
 _THRESHOLD_LINES: Spec = (
     ("Transfers total ", "compliance.transactions_total", "transactions_total"),
     ("; cash reporting threshold ", "compliance.cash_report_threshold", "cash_report_threshold"),
     ("; dual-approval limit ", "compliance.dual_approval_limit", "dual_approval_limit"),
 )
-
 _PAYER_WORDS = (("): from ", ") to "), ("): paid by ", ") to "), ("): payer ", ") to payee "))
-
 _YES_NO = {True: "yes", False: "no"}
 
 

@@ -25,12 +25,9 @@ from world_model.legal.tables import (
 
 
 _SYSTEM_CUM = tuple(sum(SYSTEM_WEIGHTS[: i + 1]) for i in range(len(SYSTEM_WEIGHTS)))
-
 _DISPOSITION_CUM = tuple(sum(DISPOSITION_WEIGHTS[: i + 1]) for i in range(len(DISPOSITION_WEIGHTS)))
-
 # Contracts take effect on days 1-28 of a month from January 2013 to December 2018.
 _EFFECTIVE_DATES = tuple(date(y, m, day) for y in range(2013, 2019) for m in range(1, 13) for day in range(1, 29))
-
 _DAYS_PER_YEAR = 365.25
 
 
@@ -39,7 +36,6 @@ def _ordinal(year_month: tuple[int, int]) -> int:
 
 
 _REPORTER_ERAS = {s: tuple((_ordinal(start), name) for start, name in eras) for s, eras in APPELLATE_REPORTERS.items()}
-
 _VOLUME_MODEL = {name: (_ordinal(start), per_year, last) for name, (start, per_year, last) in REPORTER_VOLUMES.items()}
 
 
@@ -63,7 +59,6 @@ def _weighted(rng: random.Random, options: Any, cumulative: Any) -> Any:
 
 _SMALL = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve",
           "Thirteen", "Fourteen", "Fifteen", "Sixteen", "Seventeen", "Eighteen", "Nineteen")
-
 _TENS = ("", "", "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety")
 
 
@@ -78,7 +73,6 @@ def _below_thousand(n: int) -> str:
 
 
 _WORDS_BELOW_THOUSAND = tuple(_below_thousand(n) for n in range(1000))
-
 _SCALES = ((1_000_000_000, " Billion"), (1_000_000, " Million"), (1_000, " Thousand"), (1, ""))
 
 

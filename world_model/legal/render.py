@@ -12,7 +12,6 @@ from world_model.legal.record import LegalRecord
 
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
-
 _BLUEBOOK_MONTHS = ("", "Jan.", "Feb.", "Mar.", "Apr.", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec.")
 
 
@@ -72,7 +71,6 @@ def _obligation_paths(i: int) -> tuple[str, ...]:
 
 
 _CLAIM_PATHS = tuple(_claim_paths(i) for i in range(4))
-
 _OBLIGATION_PATHS = tuple(_obligation_paths(i) for i in range(4))
 
 

@@ -12,15 +12,10 @@ from world_model.medical.tables import DRUGS, LABS, PROBLEMS, UNRELATED_PROCEDUR
 
 
 MIN_AGE, MAX_AGE = 20, 95
-
 FIRST_ADMISSION, LAST_ADMISSION = date(2018, 1, 1).toordinal(), date(2024, 12, 31).toordinal()
-
 ACUTE_ONSET_DAYS = 14  # an admitting diagnosis is made at most this long before admission
-
 CHRONIC_HISTORY_DAYS = 25 * 365  # chronic diagnoses are drawn from this window before admission
-
 FLAGS = ("low", "normal", "high")
-
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -120,7 +115,6 @@ def _problem(name: str, row: tuple) -> Problem:
 
 
 LAB = {name: _lab_def(name, row) for name, row in LABS.items()}
-
 PROBLEM = {name: _problem(name, row) for name, row in PROBLEMS.items()}
 
 
@@ -134,33 +128,21 @@ def _drug(name: str, row: tuple) -> Drug:
 
 
 DRUG = {name: _drug(name, row) for name, row in DRUGS.items()}
-
 PRIMARY = tuple(p for p in PROBLEM.values() if "P" in p.roles)
-
 COMORBID = tuple(p for p in PROBLEM.values() if "C" in p.roles)
-
 HISTORY = tuple(p for p in PROBLEM.values() if "H" in p.roles)
-
 PROBLEM_DRUGS = {p.name: tuple(DRUG[d] for d in p.drugs) for p in PRIMARY + COMORBID}
-
 ACTIVE_CODES = tuple(sorted({p.code for p in PRIMARY + COMORBID}))
-
 ALL_CODES = tuple(sorted({p.code for p in PROBLEM.values()}))
-
 ALL_PROCEDURES = tuple(sorted({x for p in PROBLEM.values() for x in p.procedures} | set(UNRELATED_PROCEDURES)))
-
 ALL_SYMPTOMS = tuple(sorted({s for p in PROBLEM.values() for s in p.symptoms} | set(UNRELATED_SYMPTOMS)))
-
 LOINCS = tuple(sorted(d.loinc for d in LAB.values()))
-
 LAB_DECIMALS = {name: d.decimals for name, d in LAB.items()}
-
 # Past-history entries whose replacement of another one flips sex appropriateness and nothing else.
 SEX_ONLY = {
     sex: tuple(h for h in HISTORY if h.sex == sex and not any(h.name in d.contra for d in DRUG.values()))
     for sex in ("female", "male")
 }
-
 _SAFE_HISTORY = ("Obstructive sleep apnea (adult) (pediatric)", "Unspecified age-related cataract",
                  "Nicotine dependence, cigarettes, uncomplicated")
 
@@ -179,9 +161,7 @@ def _by_sex(problems: tuple[Problem, ...]) -> dict[str, tuple[tuple[Problem, ...
 
 
 PRIMARY_BY_SEX = _by_sex(PRIMARY)
-
 COMORBID_BY_SEX = _by_sex(COMORBID)
-
 HISTORY_BY_SEX = _by_sex(HISTORY)
 
 
@@ -256,7 +236,6 @@ def _pair_ok(a: Problem, b: Problem) -> bool:
 
 
 COMPATIBLE = frozenset((a.name, b.name) for a in PRIMARY + COMORBID for b in COMORBID if _pair_ok(a, b))
-
 # The stated problems that rule out some drug of each active problem; only these can make it untreatable.
 RISKY = {p.name: frozenset(c for d in p.drugs for c in DRUG[d].contra) for p in PRIMARY + COMORBID}
 

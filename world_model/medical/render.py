@@ -15,11 +15,8 @@ from world_model.medical.record import MedicalRecord
 
 _MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
-
 _LAB_FORMAT = {name: f"{{:.{d}f}}".format for name, d in LAB_DECIMALS.items()}
-
 _DEFAULT_FORMAT = "{:.2f}".format
-
 DateFormat = Callable[[date], str]
 
 
@@ -32,15 +29,10 @@ def _key_table(prefix: str, fields: tuple[str, ...]) -> Callable[[int], tuple[st
 
 
 _LAB_KEYS = _key_table("labs", ("name", "value", "unit", "reference_range", "flag", "loinc"))
-
 _CONDITION_KEYS = _key_table("conditions", ("name", "code", "diagnosed"))
-
 _HISTORY_KEYS = _key_table("history", ("name", "code"))
-
 _MEDICATION_KEYS = _key_table("medications", ("name", "dose", "dose_unit", "route", "frequency", "indication"))
-
 _PROCEDURE_KEYS = _key_table("procedures", ("name", "date", "indication"))
-
 _SYMPTOM_KEYS = _key_table("symptoms", ("",))
 
 
@@ -83,9 +75,7 @@ def _vital_labels(t: str, hr: str, bp: str, rr: str, sat: str, wt: str, ht: str,
 
 
 _NOTE_VITALS = _vital_labels("T ", ", HR ", ", BP ", ", RR ", ", SpO2 ", ", wt ", ", ht ", ", BMI ")
-
 _SUMMARY_VITALS = _vital_labels("Temp ", ", pulse ", ", BP ", ", RR ", ", SpO2 ", ", weight ", ", height ", ", BMI ")
-
 _LETTER_VITALS = _vital_labels("temperature ", ", heart rate ", ", blood pressure ", ", respiratory rate ",
                                ", saturation ", ", weight ", ", height ", ", BMI ")
 
