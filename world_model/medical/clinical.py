@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
-from world_model.medical.tables import DRUGS, LABS, PROBLEMS, UNRELATED_PROCEDURES, UNRELATED_SYMPTOMS
+from world_model.medical.tables import (
+    DRUGS,
+    LABS,
+    PROBLEMS,
+    UNRELATED_PROCEDURES,
+    UNRELATED_SYMPTOMS,
+    DrugRow,
+    LabRow,
+    ProblemRow,
+)
 
 
 MIN_AGE, MAX_AGE = 20, 95
@@ -96,35 +105,29 @@ def _range_text(bounds: tuple[float, float | None], decimals: int) -> str:
     return f"≥{low:.{decimals}f}" if high is None else f"{low:.{decimals}f}-{high:.{decimals}f}"
 
 
-def _lab_def(name: str, row: tuple) -> LabDef:
-    loinc, unit, female, male, decimals, low_band, high_band, normal, wrong_unit = row
-    ranges = {"female": female, "male": male}
-    normals = {sex: _normal_band(r, normal) if r[1] is not None else (r[0], r[0]) for sex, r in ranges.items()}
-    texts = {sex: _range_text(r, decimals) for sex, r in ranges.items()}
-    return LabDef(name, loinc, unit, ranges, decimals, {"low": low_band, "high": high_band}, normals, wrong_unit,
-                  texts)
+def _lab_def(name: str, row: LabRow) -> LabDef:
+    ranges = {"female": row.female, "male": row.male}
+    normals = {sex: _normal_band(r, row.normal) if r[1] is not None else (r[0], r[0]) for sex, r in ranges.items()}
+    texts = {sex: _range_text(r, row.decimals) for sex, r in ranges.items()}
+    return LabDef(name, row.loinc, row.unit, ranges, row.decimals, {"low": row.low, "high": row.high}, normals,
+                  row.wrong_unit, texts)
 
 
-def _problem(name: str, row: tuple) -> Problem:
-    code, roles, sex, min_age, group, weight = row[:6]
-    if len(row) == 6:
-        return Problem(name, code, roles, sex, min_age, group, weight, {}, (), (), (), (), (), (0, 0))
-    labs, vitals, symptoms, drugs, procedures, services, stay = row[6:]
-    return Problem(name, code, roles, sex, min_age, group, weight, labs, vitals, symptoms, drugs, procedures,
-                   services, stay)
+def _problem(name: str, row: ProblemRow) -> Problem:
+    return Problem(name, **row._asdict())
 
 
 LAB = {name: _lab_def(name, row) for name, row in LABS.items()}
 PROBLEM = {name: _problem(name, row) for name, row in PROBLEMS.items()}
 
 
-def _drug(name: str, row: tuple) -> Drug:
-    doses, unit, routes, frequencies, contra, lab_rules, vital_rules = row
+def _drug(name: str, row: DrugRow) -> Drug:
+    contra, lab_rules, vital_rules = row.contra, row.lab_rules, row.vital_rules
     indications = frozenset(p.name for p in PROBLEM.values() if name in p.drugs)
     history_contra = tuple(sorted(
         c for c in contra if "H" in PROBLEM[c].roles and PROBLEM[c].sex is None and PROBLEM[c].min_age <= MIN_AGE))
-    return Drug(name, tuple(float(d) for d in doses), unit, routes, frequencies, frozenset(contra), lab_rules,
-                vital_rules, indications, history_contra, bool(lab_rules or vital_rules))
+    return Drug(name, tuple(float(d) for d in row.doses), row.unit, row.routes, row.frequencies, frozenset(contra),
+                lab_rules, vital_rules, indications, history_contra, bool(lab_rules or vital_rules))
 
 
 DRUG = {name: _drug(name, row) for name, row in DRUGS.items()}

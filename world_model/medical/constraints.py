@@ -200,7 +200,7 @@ def _b_vitals_support(r: MedicalRecord, rng: random.Random) -> MedicalRecord:
     """Set a vital sign a diagnosis implies (fever, tachycardia, ...) back to normal."""
     out = _copy(r)
     states = sorted({s for c in out.conditions if c.name in PROBLEM for s in PROBLEM[c.name].vitals} - {"obesity"})
-    name = VITAL_STATES[rng.choice(states)][0]
+    name = VITAL_STATES[rng.choice(states)].vital
     low, high = _NORMAL_VITAL[name]
     setattr(out.vitals, name, round(rng.uniform(low, high), 1) if name == "temperature_c" else rng.randint(low, high))
     return out
@@ -208,7 +208,7 @@ def _b_vitals_support(r: MedicalRecord, rng: random.Random) -> MedicalRecord:
 
 def _c_vitals_physiological(r: MedicalRecord) -> Any:
     for name, row in VITALS.items():
-        low, high = row[3]
+        low, high = row.limits
         value = _vital_value(r, name)
         if not low <= value <= high:
             return f"{name} {value:g} is outside physiological limits {low:g}-{high:g}", (f"vitals.{name}",)

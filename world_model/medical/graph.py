@@ -259,9 +259,9 @@ def _s_vital_states(rng: random.Random, v: Values) -> frozenset[str]:
 
 
 def _vital(rng: random.Random, states: frozenset[str], name: str) -> float:
-    normal, state, abnormal, _, decimals = VITALS[name]
-    low, high = abnormal if state in states else normal
-    return _randint(rng, low, high) if decimals == 0 else round(low + (high - low) * rng.random(), decimals)
+    row = VITALS[name]
+    low, high = row.abnormal if row.state in states else row.normal
+    return _randint(rng, low, high) if row.decimals == 0 else round(low + (high - low) * rng.random(), row.decimals)
 
 
 def _s_temperature(rng: random.Random, v: Values) -> float:
