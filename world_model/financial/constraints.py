@@ -197,7 +197,7 @@ def _t_bic(r: FinancialRecord) -> Any:
 def _b_bic(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
     out = _copy(r)
     leg = _pick_leg(rng, out)
-    leg.bic = _pick(rng, tuple(b[1] for b in BANKS[leg.iban[:2]] if b[1] != leg.bic))
+    leg.bic = _pick(rng, tuple(b.bic for b in BANKS[leg.iban[:2]] if b.bic != leg.bic))
     return out
 
 

@@ -179,14 +179,14 @@ def _s_approval_limit(rng: random.Random, v: Values) -> int:
 
 def _s_company_account(rng: random.Random, v: Values) -> dict[str, str]:
     bank = BANKS[v["country"]][int(rng.random() * len(BANKS[v["country"]]))]
-    return {"holder": v["company_name"], "iban": make_iban(rng, v["country"], bank), "bic": bank[1]}
+    return {"holder": v["company_name"], "iban": make_iban(rng, v["country"], bank), "bic": bank.bic}
 
 
 def _counterparty_account(rng: random.Random, country: str) -> dict[str, str]:
     other = country if country == "GB" else _pick(rng, EURO_COUNTRIES)
     name = f"{_pick(rng, NAME_STEMS[other])} {_pick(rng, COUNTERPARTY_WORDS)} {_pick(rng, PRIVATE_FORMS[other])}"
     bank = BANKS[other][int(rng.random() * len(BANKS[other]))]
-    return {"holder": name, "iban": make_iban(rng, other, bank), "bic": bank[1]}
+    return {"holder": name, "iban": make_iban(rng, other, bank), "bic": bank.bic}
 
 
 def _one_transaction(rng: random.Random, v: Values, day: date) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from operator import mul
 from typing import Callable
 
-from world_model.financial.tables import BANKS, COUNTRIES
+from world_model.financial.tables import BANKS, COUNTRIES, Bank
 
 
 def _pick(rng: random.Random, options: tuple[str, ...]) -> str:
@@ -111,35 +111,35 @@ def _it_cin(value: str) -> str:
     return string.ascii_uppercase[total % 26]
 
 
-def _bban_de(rng: random.Random, bank: tuple[str, str, str]) -> str:
+def _bban_de(rng: random.Random, bank: Bank) -> str:
     body = _digits(rng, 9)
-    return bank[0] + body + _de_method00(body)
+    return bank.code + body + _de_method00(body)
 
 
-def _bban_fr(rng: random.Random, bank: tuple[str, str, str]) -> str:
+def _bban_fr(rng: random.Random, bank: Bank) -> str:
     branch, account = _digits(rng, 5), _digits(rng, 11)
-    return bank[0] + branch + account + _fr_rib_key(bank[0], branch, account)
+    return bank.code + branch + account + _fr_rib_key(bank.code, branch, account)
 
 
-def _bban_gb(rng: random.Random, bank: tuple[str, str, str]) -> str:
-    return bank[0] + bank[2] + _digits(rng, 4) + _digits(rng, 8)
+def _bban_gb(rng: random.Random, bank: Bank) -> str:
+    return bank.code + bank.branch_prefix + _digits(rng, 4) + _digits(rng, 8)
 
 
-def _bban_nl(rng: random.Random, bank: tuple[str, str, str]) -> str:
-    return bank[0] + _digits(rng, 10)
+def _bban_nl(rng: random.Random, bank: Bank) -> str:
+    return bank.code + _digits(rng, 10)
 
 
-def _bban_es(rng: random.Random, bank: tuple[str, str, str]) -> str:
+def _bban_es(rng: random.Random, bank: Bank) -> str:
     branch, account = _digits(rng, 4), _digits(rng, 10)
-    return bank[0] + branch + _es_keys(bank[0] + branch, account) + account
+    return bank.code + branch + _es_keys(bank.code + branch, account) + account
 
 
-def _bban_it(rng: random.Random, bank: tuple[str, str, str]) -> str:
-    rest = bank[0] + _digits(rng, 5) + _digits(rng, 12)
+def _bban_it(rng: random.Random, bank: Bank) -> str:
+    rest = bank.code + _digits(rng, 5) + _digits(rng, 12)
     return _it_cin(rest) + rest
 
 
-BBAN_BUILDERS: dict[str, Callable[[random.Random, tuple[str, str, str]], str]] = {
+BBAN_BUILDERS: dict[str, Callable[[random.Random, Bank], str]] = {
     "DE": _bban_de, "FR": _bban_fr, "GB": _bban_gb, "NL": _bban_nl, "ES": _bban_es, "IT": _bban_it,
 }
 
@@ -169,7 +169,7 @@ _IBAN_PATTERNS: dict[str, re.Pattern[str]] = {
     cc: re.compile(cc + "[0-9]{2}" + "".join(f"{_CLASS_PATTERNS[cls]}{{{n}}}" for _, n, cls in spec["bban"]))
     for cc, spec in COUNTRIES.items()
 }
-_BIC_BY_BANK: dict[tuple[str, str], str] = {(cc, b[0]): b[1] for cc, banks in BANKS.items() for b in banks}
+_BIC_BY_BANK: dict[tuple[str, str], str] = {(cc, b.code): b.bic for cc, banks in BANKS.items() for b in banks}
 _BANK_CODE_END: dict[str, int] = {"DE": 12, "FR": 9, "GB": 8, "NL": 8, "ES": 8, "IT": 10}
 _BANK_CODE_START: dict[str, int] = {"IT": 5}
 
@@ -197,7 +197,7 @@ def iban_report(iban: str) -> tuple[bool, str | None, str | None]:
     return iban_checksum_ok(iban), iban_format_problem(iban), iban_bank_bic(iban)
 
 
-def make_iban(rng: random.Random, country: str, bank: tuple[str, str, str]) -> str:
+def make_iban(rng: random.Random, country: str, bank: Bank) -> str:
     bban = BBAN_BUILDERS[country](rng, bank)
     return country + iban_check_digits(country, bban) + bban
 

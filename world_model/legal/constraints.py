@@ -84,8 +84,8 @@ def _c_appellate_court_above_trial(r: LegalRecord) -> Result:
         above = " or ".join(court.appeals_to)
         return f"appeals from the {r.trial_court} go to {above}, not {r.appellate_court}", ("appellate_court",)
     known = APPELLATE_COURTS.get(r.appellate_court)
-    if known is not None and known[1] != r.appeal.citation.court:
-        return f"{r.appellate_court} is cited as {known[1]!r}", ("appeal.citation.court",)
+    if known is not None and known.abbreviation != r.appeal.citation.court:
+        return f"{r.appellate_court} is cited as {known.abbreviation!r}", ("appeal.citation.court",)
     return None
 
 
@@ -93,7 +93,7 @@ def _b_appellate_court_above_trial(r: LegalRecord, rng: random.Random) -> LegalR
     r = _copy(r)
     court = TRIAL_COURTS[r.trial_court]
     name = rng.choice([n for n in APPELLATE_BY_SYSTEM[court.system] if n not in court.appeals_to])
-    r.appellate_court, r.appeal.citation.court = name, APPELLATE_COURTS[name][1]
+    r.appellate_court, r.appeal.citation.court = name, APPELLATE_COURTS[name].abbreviation
     return r
 
 
@@ -167,15 +167,15 @@ def _b_citation_volume_plausible(r: LegalRecord, rng: random.Random) -> LegalRec
 def _c_precedent_matches_disposition(r: LegalRecord) -> Result:
     p = PRECEDENT_BY_NAME.get(r.appeal.precedent.name)
     kind = DISPOSITION_KIND.get(r.disposition)
-    if p is not None and kind is not None and kind not in p[6]:
-        return f"{p[0]} sets no standard for review of a {r.disposition}", ("appeal.precedent.name",)
+    if p is not None and kind is not None and kind not in p.dispositions:
+        return f"{p.name} sets no standard for review of a {r.disposition}", ("appeal.precedent.name",)
     return None
 
 
 def _b_precedent_matches_disposition(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = _copy(r)
     system, kind = _system_of(r), DISPOSITION_KIND[r.disposition]
-    options = [p for p in PRECEDENTS if p[5] == system and kind not in p[6]]
+    options = [p for p in PRECEDENTS if p.system == system and kind not in p.dispositions]
     r.appeal.precedent = Precedent(**_precedent_dict(rng.choice(options)))
     return r
 
@@ -183,15 +183,15 @@ def _b_precedent_matches_disposition(r: LegalRecord, rng: random.Random) -> Lega
 def _c_precedent_binds_court(r: LegalRecord) -> Result:
     p = PRECEDENT_BY_NAME.get(r.appeal.precedent.name)
     system = _system_of(r)
-    if p is not None and system is not None and p[5] != system:
-        return f"{p[0]} is {p[5]} authority, not binding in the {system} system", ("appeal.precedent.name",)
+    if p is not None and system is not None and p.system != system:
+        return f"{p.name} is {p.system} authority, not binding in the {system} system", ("appeal.precedent.name",)
     return None
 
 
 def _b_precedent_binds_court(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = _copy(r)
     system, kind = _system_of(r), DISPOSITION_KIND[r.disposition]
-    options = [p for p in PRECEDENTS if p[5] != system and kind in p[6]]
+    options = [p for p in PRECEDENTS if p.system != system and kind in p.dispositions]
     r.appeal.precedent = Precedent(**_precedent_dict(rng.choice(options)))
     return r
 
@@ -205,8 +205,9 @@ def _c_precedent_citation_accurate(r: LegalRecord) -> Result:
     p = PRECEDENT_BY_NAME.get(cited.name)
     if p is None:
         return f"{cited.name!r} is not a known precedent", ("appeal.precedent.name",)
-    if (cited.volume, cited.reporter, cited.page, cited.parenthetical) != p[1:5]:
-        return f"{p[0]} is reported at {p[1]} {p[2]} {p[3]} ({p[4]})", _PRECEDENT_CITE_FIELDS
+    if (cited.volume, cited.reporter, cited.page, cited.parenthetical) != (p.volume, p.reporter, p.page, p.parenthetical):
+        cite = f"{p.volume} {p.reporter} {p.page} ({p.parenthetical})"
+        return f"{p.name} is reported at {cite}", _PRECEDENT_CITE_FIELDS
     return None
 
 

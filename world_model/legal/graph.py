@@ -63,7 +63,7 @@ def _s_appellate_court(rng: random.Random, v: V) -> str:
 
 
 def _s_supreme_court(rng: random.Random, v: V) -> str:
-    return SUPREME_COURTS[APPELLATE_COURTS[v["appellate_court"]][0]]
+    return SUPREME_COURTS[APPELLATE_COURTS[v["appellate_court"]].system]
 
 
 def _s_case_type(rng: random.Random, v: V) -> str:
@@ -289,11 +289,11 @@ def _s_precedent(rng: random.Random, v: V) -> dict:
 
 def _s_citation(rng: random.Random, v: V) -> dict:
     decided = v["decided_date"]
-    reporter = expected_reporter(APPELLATE_COURTS[v["appellate_court"]][0], decided)
+    reporter = expected_reporter(APPELLATE_COURTS[v["appellate_court"]].system, decided)
     _, per_year, last = _VOLUME_MODEL[reporter]
     volume = round(expected_volume(reporter, decided) + (0.8 * rng.random() - 0.4) * per_year)
     return {"volume": min(max(volume, 1), last), "reporter": reporter, "page": _between(rng, 1, 1450),
-            "court": APPELLATE_COURTS[v["appellate_court"]][1], "year": decided.year}
+            "court": APPELLATE_COURTS[v["appellate_court"]].abbreviation, "year": decided.year}
 
 
 def _s_appeal(rng: random.Random, v: V) -> dict:

@@ -21,6 +21,7 @@ from world_model.legal.tables import (
     REPORTER_VOLUMES,
     SYSTEM_WEIGHTS,
     TRIAL_COURTS,
+    PrecedentRow,
 )
 
 
@@ -157,5 +158,6 @@ def _person(rng: random.Random) -> str:
     return f"{_pick(rng, FIRST_NAMES)} {_pick(rng, MIDDLE_INITIALS)} {_pick(rng, LAST_NAMES)}"
 
 
-def _precedent_dict(p: tuple) -> dict:
-    return {"name": p[0], "volume": p[1], "reporter": p[2], "page": p[3], "parenthetical": p[4]}
+def _precedent_dict(p: PrecedentRow) -> dict:
+    return {"name": p.name, "volume": p.volume, "reporter": p.reporter, "page": p.page,
+            "parenthetical": p.parenthetical}
