@@ -10,7 +10,7 @@ import pytest
 import world_model
 from world_model import registry
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture

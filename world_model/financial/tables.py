@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 # Jurisdictions: ISO 3166 code -> the facts the graph looks up.
 #   currency, weight (how often sampled), LEI issuer prefix (a local LOU's first six characters),
 #   IBAN BBAN layout (components with their length and class: n digits, a letters, c alphanumeric).
@@ -21,21 +23,29 @@ COUNTRIES: dict[str, dict] = {
 }
 EURO_COUNTRIES: tuple[str, ...] = ("DE", "FR", "NL", "ES", "IT")
 
-# Real banks per country: (bank code as it appears in the IBAN, BIC, branch prefix for GB sort codes).
-# German banks here all use Bundesbank check-digit method 00 for their account numbers.
-BANKS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "DE": (("20050550", "HASPDEHHXXX", ""), ("37050198", "COLSDE33XXX", ""), ("70150000", "SSKMDEMMXXX", ""),
-           ("29050101", "SBREDE22XXX", ""), ("30050110", "DUSSDEDDXXX", "")),
-    "FR": (("30004", "BNPAFRPPXXX", ""), ("30003", "SOGEFRPPXXX", ""), ("30002", "CRLYFRPPXXX", ""),
-           ("30066", "CMCIFRPPXXX", "")),
-    "GB": (("NWBK", "NWBKGB2LXXX", "60"), ("BARC", "BARCGB22XXX", "20"), ("MIDL", "MIDLGB22XXX", "40"),
-           ("LOYD", "LOYDGB21XXX", "30")),
-    "NL": (("ABNA", "ABNANL2AXXX", ""), ("INGB", "INGBNL2AXXX", ""), ("RABO", "RABONL2UXXX", ""),
-           ("TRIO", "TRIONL2UXXX", "")),
-    "ES": (("2100", "CAIXESBBXXX", ""), ("0049", "BSCHESMMXXX", ""), ("0182", "BBVAESMMXXX", ""),
-           ("0081", "BSABESBBXXX", ""), ("0128", "BKBKESMMXXX", "")),
-    "IT": (("03069", "BCITITMMXXX", ""), ("02008", "UNCRITMMXXX", ""), ("05034", "BAPPIT21XXX", ""),
-           ("01030", "PASCITMMXXX", "")),
+
+class Bank(NamedTuple):
+    """A real bank: its code as it appears in the IBAN, its BIC, and the branch prefix of GB sort codes."""
+
+    code: str
+    bic: str
+    branch_prefix: str
+
+
+# Real banks per country. German banks here all use Bundesbank check-digit method 00 for their account numbers.
+BANKS: dict[str, tuple[Bank, ...]] = {
+    "DE": (Bank("20050550", "HASPDEHHXXX", ""), Bank("37050198", "COLSDE33XXX", ""), Bank("70150000", "SSKMDEMMXXX", ""),
+           Bank("29050101", "SBREDE22XXX", ""), Bank("30050110", "DUSSDEDDXXX", "")),
+    "FR": (Bank("30004", "BNPAFRPPXXX", ""), Bank("30003", "SOGEFRPPXXX", ""), Bank("30002", "CRLYFRPPXXX", ""),
+           Bank("30066", "CMCIFRPPXXX", "")),
+    "GB": (Bank("NWBK", "NWBKGB2LXXX", "60"), Bank("BARC", "BARCGB22XXX", "20"), Bank("MIDL", "MIDLGB22XXX", "40"),
+           Bank("LOYD", "LOYDGB21XXX", "30")),
+    "NL": (Bank("ABNA", "ABNANL2AXXX", ""), Bank("INGB", "INGBNL2AXXX", ""), Bank("RABO", "RABONL2UXXX", ""),
+           Bank("TRIO", "TRIONL2UXXX", "")),
+    "ES": (Bank("2100", "CAIXESBBXXX", ""), Bank("0049", "BSCHESMMXXX", ""), Bank("0182", "BBVAESMMXXX", ""),
+           Bank("0081", "BSABESBBXXX", ""), Bank("0128", "BKBKESMMXXX", "")),
+    "IT": (Bank("03069", "BCITITMMXXX", ""), Bank("02008", "UNCRITMMXXX", ""), Bank("05034", "BAPPIT21XXX", ""),
+           Bank("01030", "PASCITMMXXX", "")),
 }
 
 # Combined statutory corporate income tax rate in hundredths of a percent, by country and year of period end.

@@ -16,7 +16,7 @@ from stdnum import lei as std_lei
 
 import world_model
 from world_model.financial import FinancialRecord
-from world_model.financial_data import AUDITORS, CASH_METHOD, COUNTRIES, SECTORS
+from world_model.financial.tables import AUDITORS, CASH_METHOD, COUNTRIES, SECTORS
 
 FINANCIAL = world_model.domain("financial")
 RECORDS = [FINANCIAL.sample(seed) for seed in range(400)]

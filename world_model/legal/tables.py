@@ -18,33 +18,52 @@ SUPREME_COURTS = {
     TEXAS: "Supreme Court of Texas",
 }
 
-# Intermediate appellate courts: name -> (system, citation abbreviation).
+class AppellateCourt(NamedTuple):
+    """An intermediate appellate court: its court system and how citations abbreviate it."""
+
+    system: str
+    abbreviation: str
+
+
+class PrecedentRow(NamedTuple):
+    """A binding precedent on the standard of review, cited at its real volume, reporter and page."""
+
+    name: str
+    volume: int
+    reporter: str
+    page: int
+    parenthetical: str
+    system: str
+    dispositions: tuple[str, ...]  # disposition kinds whose review it governs
+
+
+# Intermediate appellate courts by name.
 APPELLATE_COURTS = {
-    "U.S. Court of Appeals for the First Circuit": (FEDERAL, "1st Cir."),
-    "U.S. Court of Appeals for the Second Circuit": (FEDERAL, "2d Cir."),
-    "U.S. Court of Appeals for the Third Circuit": (FEDERAL, "3d Cir."),
-    "U.S. Court of Appeals for the Fourth Circuit": (FEDERAL, "4th Cir."),
-    "U.S. Court of Appeals for the Fifth Circuit": (FEDERAL, "5th Cir."),
-    "U.S. Court of Appeals for the Sixth Circuit": (FEDERAL, "6th Cir."),
-    "U.S. Court of Appeals for the Seventh Circuit": (FEDERAL, "7th Cir."),
-    "U.S. Court of Appeals for the Eighth Circuit": (FEDERAL, "8th Cir."),
-    "U.S. Court of Appeals for the Ninth Circuit": (FEDERAL, "9th Cir."),
-    "U.S. Court of Appeals for the Tenth Circuit": (FEDERAL, "10th Cir."),
-    "U.S. Court of Appeals for the Eleventh Circuit": (FEDERAL, "11th Cir."),
-    "U.S. Court of Appeals for the D.C. Circuit": (FEDERAL, "D.C. Cir."),
-    "Appellate Division, First Department": (NEW_YORK, "N.Y. App. Div."),
-    "Appellate Division, Second Department": (NEW_YORK, "N.Y. App. Div."),
-    "Appellate Division, Third Department": (NEW_YORK, "N.Y. App. Div."),
-    "Appellate Division, Fourth Department": (NEW_YORK, "N.Y. App. Div."),
-    "California Court of Appeal, First Appellate District": (CALIFORNIA, "Cal. Ct. App."),
-    "California Court of Appeal, Second Appellate District": (CALIFORNIA, "Cal. Ct. App."),
-    "California Court of Appeal, Third Appellate District": (CALIFORNIA, "Cal. Ct. App."),
-    "California Court of Appeal, Fourth Appellate District": (CALIFORNIA, "Cal. Ct. App."),
-    "Court of Appeals for the First District of Texas": (TEXAS, "Tex. App."),
-    "Court of Appeals for the Third District of Texas": (TEXAS, "Tex. App."),
-    "Court of Appeals for the Fourth District of Texas": (TEXAS, "Tex. App."),
-    "Court of Appeals for the Fifth District of Texas": (TEXAS, "Tex. App."),
-    "Court of Appeals for the Fourteenth District of Texas": (TEXAS, "Tex. App."),
+    "U.S. Court of Appeals for the First Circuit": AppellateCourt(FEDERAL, "1st Cir."),
+    "U.S. Court of Appeals for the Second Circuit": AppellateCourt(FEDERAL, "2d Cir."),
+    "U.S. Court of Appeals for the Third Circuit": AppellateCourt(FEDERAL, "3d Cir."),
+    "U.S. Court of Appeals for the Fourth Circuit": AppellateCourt(FEDERAL, "4th Cir."),
+    "U.S. Court of Appeals for the Fifth Circuit": AppellateCourt(FEDERAL, "5th Cir."),
+    "U.S. Court of Appeals for the Sixth Circuit": AppellateCourt(FEDERAL, "6th Cir."),
+    "U.S. Court of Appeals for the Seventh Circuit": AppellateCourt(FEDERAL, "7th Cir."),
+    "U.S. Court of Appeals for the Eighth Circuit": AppellateCourt(FEDERAL, "8th Cir."),
+    "U.S. Court of Appeals for the Ninth Circuit": AppellateCourt(FEDERAL, "9th Cir."),
+    "U.S. Court of Appeals for the Tenth Circuit": AppellateCourt(FEDERAL, "10th Cir."),
+    "U.S. Court of Appeals for the Eleventh Circuit": AppellateCourt(FEDERAL, "11th Cir."),
+    "U.S. Court of Appeals for the D.C. Circuit": AppellateCourt(FEDERAL, "D.C. Cir."),
+    "Appellate Division, First Department": AppellateCourt(NEW_YORK, "N.Y. App. Div."),
+    "Appellate Division, Second Department": AppellateCourt(NEW_YORK, "N.Y. App. Div."),
+    "Appellate Division, Third Department": AppellateCourt(NEW_YORK, "N.Y. App. Div."),
+    "Appellate Division, Fourth Department": AppellateCourt(NEW_YORK, "N.Y. App. Div."),
+    "California Court of Appeal, First Appellate District": AppellateCourt(CALIFORNIA, "Cal. Ct. App."),
+    "California Court of Appeal, Second Appellate District": AppellateCourt(CALIFORNIA, "Cal. Ct. App."),
+    "California Court of Appeal, Third Appellate District": AppellateCourt(CALIFORNIA, "Cal. Ct. App."),
+    "California Court of Appeal, Fourth Appellate District": AppellateCourt(CALIFORNIA, "Cal. Ct. App."),
+    "Court of Appeals for the First District of Texas": AppellateCourt(TEXAS, "Tex. App."),
+    "Court of Appeals for the Third District of Texas": AppellateCourt(TEXAS, "Tex. App."),
+    "Court of Appeals for the Fourth District of Texas": AppellateCourt(TEXAS, "Tex. App."),
+    "Court of Appeals for the Fifth District of Texas": AppellateCourt(TEXAS, "Tex. App."),
+    "Court of Appeals for the Fourteenth District of Texas": AppellateCourt(TEXAS, "Tex. App."),
 }
 
 _CIRCUIT = {n.rsplit(" the ", 1)[1].replace(" Circuit", ""): n for n in APPELLATE_COURTS if "Circuit" in n}
@@ -148,7 +167,7 @@ TRIAL_COURTS = {
         "{yyyy}CI{seq:05d}", (0, 4), ()),
 }
 TRIAL_COURTS_BY_SYSTEM = {s: tuple(n for n, c in TRIAL_COURTS.items() if c.system == s) for s in SYSTEMS}
-APPELLATE_BY_SYSTEM = {s: tuple(n for n, c in APPELLATE_COURTS.items() if c[0] == s) for s in SYSTEMS}
+APPELLATE_BY_SYSTEM = {s: tuple(n for n, c in APPELLATE_COURTS.items() if c.system == s) for s in SYSTEMS}
 MUNICIPALITIES = tuple(t for c in TRIAL_COURTS.values() for t in c.municipalities)
 
 # Days to file a notice of appeal after judgment (FRAP 4(a)(1)(A); CPLR 5513(a); Cal. Rules of Court 8.104(a);
@@ -199,31 +218,30 @@ STANDARDS_OF_REVIEW = {
 ALL_STANDARDS = ("de novo", "clear error", "abuse of discretion", "substantial evidence", "weight of the evidence",
                  "legal sufficiency", "sufficiency of the evidence", "legal and factual sufficiency")
 
-# Binding precedents on the standard each disposition is reviewed under:
-# (name, volume, reporter, page, parenthetical, system, dispositions).
+# Binding precedents on the standard each disposition is reviewed under.
 PRECEDENTS = (
-    ("Bell Atlantic Corp. v. Twombly", 550, "U.S.", 544, "2007", FEDERAL, ("mtd",)),
-    ("Ashcroft v. Iqbal", 556, "U.S.", 662, "2009", FEDERAL, ("mtd",)),
-    ("Celotex Corp. v. Catrett", 477, "U.S.", 317, "1986", FEDERAL, ("sj",)),
-    ("Anderson v. Liberty Lobby, Inc.", 477, "U.S.", 242, "1986", FEDERAL, ("sj",)),
-    ("Anderson v. City of Bessemer City", 470, "U.S.", 564, "1985", FEDERAL, ("bench",)),
-    ("Reeves v. Sanderson Plumbing Products, Inc.", 530, "U.S.", 133, "2000", FEDERAL, ("jury",)),
-    ("Leon v. Martinez", 84, "N.Y.2d", 83, "1994", NEW_YORK, ("mtd",)),
-    ("Alvarez v. Prospect Hospital", 68, "N.Y.2d", 320, "1986", NEW_YORK, ("sj",)),
-    ("Zuckerman v. City of New York", 49, "N.Y.2d", 557, "1980", NEW_YORK, ("sj",)),
-    ("N. Westchester Prof'l Park Assocs. v. Town of Bedford", 60, "N.Y.2d", 492, "1983", NEW_YORK, ("bench",)),
-    ("Cohen v. Hallmark Cards", 45, "N.Y.2d", 493, "1978", NEW_YORK, ("jury",)),
-    ("Blank v. Kirwan", 39, "Cal. 3d", 311, "1985", CALIFORNIA, ("mtd",)),
-    ("Aguilar v. Atlantic Richfield Co.", 25, "Cal. 4th", 826, "2001", CALIFORNIA, ("sj",)),
-    ("Crawford v. Southern Pacific Co.", 3, "Cal. 2d", 427, "1935", CALIFORNIA, ("bench", "jury")),
-    ("Hauter v. Zogarts", 14, "Cal. 3d", 104, "1975", CALIFORNIA, ("jury",)),
-    ("City of Dallas v. Sanchez", 494, "S.W.3d", 722, "Tex. 2016", TEXAS, ("mtd",)),
-    ("Nixon v. Mr. Property Management Co.", 690, "S.W.2d", 546, "Tex. 1985", TEXAS, ("sj",)),
-    ("City of Keller v. Wilson", 168, "S.W.3d", 802, "Tex. 2005", TEXAS, ("bench", "jury")),
-    ("Anderson v. City of Seven Points", 806, "S.W.2d", 791, "Tex. 1991", TEXAS, ("bench",)),
+    PrecedentRow("Bell Atlantic Corp. v. Twombly", 550, "U.S.", 544, "2007", FEDERAL, ("mtd",)),
+    PrecedentRow("Ashcroft v. Iqbal", 556, "U.S.", 662, "2009", FEDERAL, ("mtd",)),
+    PrecedentRow("Celotex Corp. v. Catrett", 477, "U.S.", 317, "1986", FEDERAL, ("sj",)),
+    PrecedentRow("Anderson v. Liberty Lobby, Inc.", 477, "U.S.", 242, "1986", FEDERAL, ("sj",)),
+    PrecedentRow("Anderson v. City of Bessemer City", 470, "U.S.", 564, "1985", FEDERAL, ("bench",)),
+    PrecedentRow("Reeves v. Sanderson Plumbing Products, Inc.", 530, "U.S.", 133, "2000", FEDERAL, ("jury",)),
+    PrecedentRow("Leon v. Martinez", 84, "N.Y.2d", 83, "1994", NEW_YORK, ("mtd",)),
+    PrecedentRow("Alvarez v. Prospect Hospital", 68, "N.Y.2d", 320, "1986", NEW_YORK, ("sj",)),
+    PrecedentRow("Zuckerman v. City of New York", 49, "N.Y.2d", 557, "1980", NEW_YORK, ("sj",)),
+    PrecedentRow("N. Westchester Prof'l Park Assocs. v. Town of Bedford", 60, "N.Y.2d", 492, "1983", NEW_YORK, ("bench",)),
+    PrecedentRow("Cohen v. Hallmark Cards", 45, "N.Y.2d", 493, "1978", NEW_YORK, ("jury",)),
+    PrecedentRow("Blank v. Kirwan", 39, "Cal. 3d", 311, "1985", CALIFORNIA, ("mtd",)),
+    PrecedentRow("Aguilar v. Atlantic Richfield Co.", 25, "Cal. 4th", 826, "2001", CALIFORNIA, ("sj",)),
+    PrecedentRow("Crawford v. Southern Pacific Co.", 3, "Cal. 2d", 427, "1935", CALIFORNIA, ("bench", "jury")),
+    PrecedentRow("Hauter v. Zogarts", 14, "Cal. 3d", 104, "1975", CALIFORNIA, ("jury",)),
+    PrecedentRow("City of Dallas v. Sanchez", 494, "S.W.3d", 722, "Tex. 2016", TEXAS, ("mtd",)),
+    PrecedentRow("Nixon v. Mr. Property Management Co.", 690, "S.W.2d", 546, "Tex. 1985", TEXAS, ("sj",)),
+    PrecedentRow("City of Keller v. Wilson", 168, "S.W.3d", 802, "Tex. 2005", TEXAS, ("bench", "jury")),
+    PrecedentRow("Anderson v. City of Seven Points", 806, "S.W.2d", 791, "Tex. 1991", TEXAS, ("bench",)),
 )
-PRECEDENT_BY_NAME = {p[0]: p for p in PRECEDENTS}
-PRECEDENTS_FOR = {(s, k): tuple(p for p in PRECEDENTS if p[5] == s and k in p[6])
+PRECEDENT_BY_NAME = {p.name: p for p in PRECEDENTS}
+PRECEDENTS_FOR = {(s, k): tuple(p for p in PRECEDENTS if p.system == s and k in p.dispositions)
                   for s in SYSTEMS for k in DISPOSITION_KINDS}
 
 # Claim title -> statute it arises under, per system.

@@ -13,7 +13,7 @@ from eyecite.models import FullCaseCitation, FullLawCitation
 
 import world_model
 from world_model.legal import LegalRecord, amount_in_words, citation_name, expected_reporter
-from world_model.legal_data import (
+from world_model.legal.tables import (
     APPELLATE_COURTS,
     CASE_TYPES,
     CLAIM_REMEDIES,
