@@ -47,9 +47,9 @@ from world_model.legal.tables import (
     TRIAL_COURTS_BY_SYSTEM,
 )
 from world_model.legal.record import Appeal, Citation, Claim, Contract, Dates, LegalRecord, Obligation, Party, Precedent
-from world_model.legal.law import add_months, amount_in_words, citation_name, expected_reporter, expected_volume
+from world_model.legal.law import Result, add_months, amount_in_words, citation_name, expected_reporter, expected_volume
 from world_model.legal.graph import VARIABLES, V
-from world_model.legal.constraints import CONSTRAINTS, Result
+from world_model.legal.constraints import CONSTRAINTS
 from world_model.legal.render import STYLES
 
 __all__ = [

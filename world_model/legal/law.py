@@ -1,4 +1,4 @@
-"""Pure functions of values that samplers, checks and renderers share: reporters, volumes, amounts, dates."""
+"""Pure functions of values that samplers, checks and renderers share: reporters, volumes, amounts, dates, rules."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from world_model.core import Constraint
 from world_model.legal.record import LegalRecord
 from world_model.legal.tables import (
     APPELLATE_REPORTERS,
@@ -23,6 +24,10 @@ from world_model.legal.tables import (
     TRIAL_COURTS,
     PrecedentRow,
 )
+
+
+# A check returns None when its rule holds, else a message or (message, field paths).
+Result = str | tuple[str, tuple[str, ...]] | None
 
 
 _SYSTEM_CUM = tuple(sum(SYSTEM_WEIGHTS[: i + 1]) for i in range(len(SYSTEM_WEIGHTS)))
@@ -161,3 +166,13 @@ def _person(rng: random.Random) -> str:
 def _precedent_dict(p: PrecedentRow) -> dict:
     return {"name": p.name, "volume": p.volume, "reporter": p.reporter, "page": p.page,
             "parenthetical": p.parenthetical}
+
+
+def other(rng: random.Random, options: Any, current: Any) -> Any:
+    """Any option but the current one: the value a breaker swaps in."""
+    return rng.choice([o for o in options if o != current])
+
+
+def rule(id_: str, description: str, nodes: tuple[str, ...], test: Any, breaker: Any) -> Constraint:
+    """A legal constraint, its id namespaced to the domain."""
+    return Constraint(f"legal.{id_}", description, nodes, test, breaker)
