@@ -37,7 +37,7 @@ def test_isins_and_leis_pass_python_stdnum():
         assert std_isin.validate(rec.company.isin) == rec.company.isin
         assert std_lei.validate(rec.company.lei) == rec.company.lei
         assert rec.company.isin[:2] == rec.company.country
-        assert rec.company.lei.startswith(COUNTRIES[rec.company.country]["lou"])
+        assert rec.company.lei.startswith(COUNTRIES[rec.company.country].lou)
 
 
 def test_ibans_pass_python_stdnum_and_schwifty_with_national_checks():
@@ -47,7 +47,7 @@ def test_ibans_pass_python_stdnum_and_schwifty_with_national_checks():
             assert std_iban.validate(account.iban) == account.iban
             parsed = schwifty.IBAN(account.iban, validate_bban=True)  # national BBAN check digits too
             countries[parsed.country_code] += 1
-            assert len(account.iban) == COUNTRIES[parsed.country_code]["iban_length"]
+            assert len(account.iban) == COUNTRIES[parsed.country_code].iban_length
     assert set(countries) == set(COUNTRIES)
 
 

@@ -142,8 +142,8 @@ def test_captions_cite_surnames_of_people_and_full_names_of_organisations():
 
 def test_parties_fit_the_kind_of_case():
     for rec in RECORDS:
-        plaintiff_kind, defendant_kind = CASE_TYPES[rec.case_type]["kinds"]
-        assert (rec.plaintiff.kind, rec.defendant.kind) == (plaintiff_kind, defendant_kind)
+        case = CASE_TYPES[rec.case_type]
+        assert (rec.plaintiff.kind, rec.defendant.kind) == (case.plaintiff_kind, case.defendant_kind)
         if rec.case_type == "civil rights":
             court = TRIAL_COURTS[rec.trial_court]
             assert rec.defendant.name in court.municipalities and rec.contract.governing_law == court.state

@@ -56,7 +56,7 @@ def expected_fiscal_year(period_end: date, months: int) -> int:
 
 
 def filing_deadline(period_end: date, kind: str) -> date:
-    return month_end(period_end.year, period_end.month + REPORT_KINDS[kind][1])
+    return month_end(period_end.year, period_end.month + REPORT_KINDS[kind].filing_months)
 
 
 def _loguniform(rng: random.Random, lo: float, hi: float) -> float:

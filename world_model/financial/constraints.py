@@ -44,7 +44,7 @@ def _mismatch(label: str, stated: Any, expected: Any, *paths: str) -> tuple[str,
 
 
 def _months(r: FinancialRecord) -> int:
-    return REPORT_KINDS[r.report.kind][0]
+    return REPORT_KINDS[r.report.kind].months
 
 
 def _bad_legs(r: FinancialRecord, is_bad: Callable[[Account], bool]) -> list[tuple[str, Account]]:
@@ -152,7 +152,8 @@ def _b_auditor(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
 
 
 def _t_currency(r: FinancialRecord) -> Any:
-    expected = COUNTRIES.get(r.company.country, {}).get("currency")
+    country = COUNTRIES.get(r.company.country)
+    expected = country.currency if country is not None else None
     return _mismatch("reporting currency vs domicile", r.report.currency, expected, "report.currency", "company.country")
 
 

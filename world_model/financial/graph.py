@@ -63,22 +63,18 @@ from world_model.financial.tables import (
 )
 
 
-_COUNTRY_WEIGHTS = tuple(COUNTRIES[c]["weight"] for c in _COUNTRY_CODES)
+_COUNTRY_WEIGHTS = tuple(COUNTRIES[c].weight for c in _COUNTRY_CODES)
 _SECTOR_NAMES = tuple(SECTORS)
 _KIND_NAMES = tuple(REPORT_KINDS)
 
 
-_SECTOR_LOG_REVENUE = {s: (math.log(p["revenue_m"][0] * 1e8), math.log(p["revenue_m"][1] * 1e8))
+_SECTOR_LOG_REVENUE = {s: (math.log(p.revenue_m[0] * 1e8), math.log(p.revenue_m[1] * 1e8))
                        for s, p in SECTORS.items()}
 Values = Mapping[str, Any]
 
 
 def _between(rng: random.Random, bounds: tuple[float, float]) -> float:
     return bounds[0] + (bounds[1] - bounds[0]) * rng.random()
-
-
-def _share(rng: random.Random, sector: str, key: str) -> float:
-    return _between(rng, SECTORS[sector][key])
 
 
 def _weighted(options: tuple, weights: tuple[int, ...]) -> Callable[[random.Random], Any]:
@@ -96,7 +92,14 @@ def _weighted(options: tuple, weights: tuple[int, ...]) -> Callable[[random.Rand
 
 _draw_country = _weighted(_COUNTRY_CODES, _COUNTRY_WEIGHTS)
 _draw_kind = _weighted(_KIND_NAMES, REPORT_KIND_WEIGHTS)
-_draw_year_end = {cc: _weighted(*YEAR_END_MONTHS.get(cc, DEFAULT_YEAR_END_MONTHS)) for cc in COUNTRIES}
+
+
+def _year_end_draw(country: str) -> Callable[[random.Random], int]:
+    ends = YEAR_END_MONTHS.get(country, DEFAULT_YEAR_END_MONTHS)
+    return _weighted(ends.months, ends.weights)
+
+
+_draw_year_end = {cc: _year_end_draw(cc) for cc in COUNTRIES}
 
 
 def _s_country(rng: random.Random, v: Values) -> str:
@@ -106,7 +109,7 @@ def _s_country(rng: random.Random, v: Values) -> str:
 def _s_period_end(rng: random.Random, v: Values) -> date:
     fye = _draw_year_end[v["country"]](rng)
     year = _pick(rng, PERIOD_END_YEARS)
-    months = REPORT_KINDS[v["report_kind"]][0]
+    months = REPORT_KINDS[v["report_kind"]].months
     return month_end(year, (fye + months - 13) % 12 + 1)
 
 
@@ -127,7 +130,7 @@ def _s_isin(rng: random.Random, v: Values) -> str:
 
 
 def _s_lei(rng: random.Random, v: Values) -> str:
-    body = COUNTRIES[v["country"]]["lou"] + _chars(rng, _LEI_CHARS, 12)
+    body = COUNTRIES[v["country"]].lou + _chars(rng, _LEI_CHARS, 12)
     return body + lei_check_digits(body)
 
 
@@ -137,14 +140,14 @@ def _s_annual_revenue(rng: random.Random, v: Values) -> int:
 
 
 def _s_revenue(rng: random.Random, v: Values) -> int:
-    months = REPORT_KINDS[v["report_kind"]][0]
+    months = REPORT_KINDS[v["report_kind"]].months
     seasonal = 1.0 if months == 12 else 0.9 + 0.2 * rng.random()
     return int(v["annual_revenue"] * months / 12 * seasonal)
 
 
 def _s_inventory(rng: random.Random, v: Values) -> int:
-    annual_cost = v["cost_of_sales"] * 12 // REPORT_KINDS[v["report_kind"]][0]
-    return int(annual_cost * _share(rng, v["sector"], "dio") / 365)
+    annual_cost = v["cost_of_sales"] * 12 // REPORT_KINDS[v["report_kind"]].months
+    return int(annual_cost * _between(rng, SECTORS[v["sector"]].dio) / 365)
 
 
 def _s_current_liabilities(rng: random.Random, v: Values) -> int:
@@ -153,7 +156,7 @@ def _s_current_liabilities(rng: random.Random, v: Values) -> int:
 
 
 def _s_interest(rng: random.Random, v: Values) -> int:
-    months = REPORT_KINDS[v["report_kind"]][0]
+    months = REPORT_KINDS[v["report_kind"]].months
     return int(v["long_term_debt"] * _between(rng, INTEREST_RATE) * months / 12)
 
 
@@ -231,7 +234,7 @@ VARIABLES: tuple[Variable, ...] = (
     _var("report_kind", "category", "annual or half-yearly financial report", (),
          lambda rng, v: _draw_kind(rng)),
     _var("currency", "category", "reporting currency", ("country",),
-         lambda rng, v: COUNTRIES[v["country"]]["currency"], "domicile sets the functional currency"),
+         lambda rng, v: COUNTRIES[v["country"]].currency, "domicile sets the functional currency"),
     _var("company_name", "str", "issuer name with its listed legal form", ("country", "sector"), _s_company_name,
          "legal form and naming follow the country"),
     _var("city", "str", "registered office", ("country",), lambda rng, v: _pick(rng, CITIES[v["country"]])),
@@ -243,10 +246,10 @@ VARIABLES: tuple[Variable, ...] = (
     _var("period_end", "date", "last day of the reporting period", ("country", "report_kind"), _s_period_end,
          "fiscal year-end month depends on the country; half-year ends six months earlier"),
     _var("period_start", "date", "first day of the reporting period", ("period_end", "report_kind"),
-         lambda rng, v: expected_period_start(v["period_end"], REPORT_KINDS[v["report_kind"]][0]),
+         lambda rng, v: expected_period_start(v["period_end"], REPORT_KINDS[v["report_kind"]].months),
          "period length equals the report kind's months"),
     _var("fiscal_year", "int", "fiscal year label", ("period_end", "report_kind"),
-         lambda rng, v: expected_fiscal_year(v["period_end"], REPORT_KINDS[v["report_kind"]][0])),
+         lambda rng, v: expected_fiscal_year(v["period_end"], REPORT_KINDS[v["report_kind"]].months)),
     _var("filing_date", "date", "date the report was filed", ("period_end", "report_kind"), _s_filing_date,
          "filed after period end and within the transparency deadline"),
     _var("tax_rate", "ratio", "statutory tax rate (%)", ("country", "period_end"),
@@ -254,24 +257,25 @@ VARIABLES: tuple[Variable, ...] = (
     _var("annual_revenue", "latent money", "annualised revenue (latent size)", ("sector",), _s_annual_revenue),
     _var("revenue", _MONEY, "revenue of the period", ("annual_revenue", "report_kind"), _s_revenue),
     _var("cost_of_sales", _MONEY, "cost of sales", ("revenue", "sector"),
-         lambda rng, v: v["revenue"] - int(v["revenue"] * _share(rng, v["sector"], "gross_margin")),
+         lambda rng, v: v["revenue"] - int(v["revenue"] * _between(rng, SECTORS[v["sector"]].gross_margin)),
          "sector gross margin"),
     _var("gross_profit", _MONEY, "revenue less cost of sales", ("revenue", "cost_of_sales"),
          lambda rng, v: v["revenue"] - v["cost_of_sales"]),
     _var("operating_expenses", _MONEY, "selling, general, administrative and R&D expenses", ("revenue", "sector"),
-         lambda rng, v: int(v["revenue"] * _share(rng, v["sector"], "opex"))),
+         lambda rng, v: int(v["revenue"] * _between(rng, SECTORS[v["sector"]].opex))),
     _var("operating_income", _MONEY, "gross profit less operating expenses", ("gross_profit", "operating_expenses"),
          lambda rng, v: v["gross_profit"] - v["operating_expenses"]),
     _var("receivables", _MONEY, "trade receivables", ("annual_revenue", "sector"),
-         lambda rng, v: int(v["annual_revenue"] * _share(rng, v["sector"], "dso") / 365), "days sales outstanding"),
+         lambda rng, v: int(v["annual_revenue"] * _between(rng, SECTORS[v["sector"]].dso) / 365),
+         "days sales outstanding"),
     _var("inventory", _MONEY, "inventories", ("cost_of_sales", "report_kind", "sector"), _s_inventory,
          "days inventory outstanding on annualised cost of sales"),
     _var("cash", _MONEY, "cash and equivalents at period end", ("annual_revenue", "sector"),
-         lambda rng, v: int(v["annual_revenue"] * _share(rng, v["sector"], "cash"))),
+         lambda rng, v: int(v["annual_revenue"] * _between(rng, SECTORS[v["sector"]].cash))),
     _var("current_assets", _MONEY, "cash + receivables + inventories", ("cash", "receivables", "inventory"),
          lambda rng, v: v["cash"] + v["receivables"] + v["inventory"]),
     _var("non_current_assets", _MONEY, "property, plant, equipment and intangibles", ("annual_revenue", "sector"),
-         lambda rng, v: int(v["annual_revenue"] * _share(rng, v["sector"], "nca")), "sector asset intensity"),
+         lambda rng, v: int(v["annual_revenue"] * _between(rng, SECTORS[v["sector"]].nca)), "sector asset intensity"),
     _var("total_assets", _MONEY, "current + non-current assets", ("current_assets", "non_current_assets"),
          lambda rng, v: v["current_assets"] + v["non_current_assets"]),
     _var("total_equity", _MONEY, "equity", ("total_assets",),
@@ -306,7 +310,7 @@ VARIABLES: tuple[Variable, ...] = (
     _var("operating_cash_flow", _MONEY, "cash from operations", ("net_income", "revenue"), _s_operating_cash,
          "net income plus depreciation less working-capital build-up"),
     _var("investing_cash_flow", _MONEY, "capital expenditure (negative)", ("revenue", "sector"),
-         lambda rng, v: -int(v["revenue"] * _share(rng, v["sector"], "capex"))),
+         lambda rng, v: -int(v["revenue"] * _between(rng, SECTORS[v["sector"]].capex))),
     _var("financing_cash_flow", _MONEY, "borrowing, repayments and dividends",
          ("opening_cash", "closing_cash", "operating_cash_flow", "investing_cash_flow"),
          lambda rng, v: v["closing_cash"] - v["opening_cash"] - v["operating_cash_flow"] - v["investing_cash_flow"],

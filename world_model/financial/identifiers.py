@@ -166,7 +166,7 @@ NATIONAL_CHECKS: dict[str, Callable[[str], bool]] = {
 _CLASS_PATTERNS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Z0-9]"}
 # Per country: the whole IBAN's registered layout as one compiled pattern, built from the table.
 _IBAN_PATTERNS: dict[str, re.Pattern[str]] = {
-    cc: re.compile(cc + "[0-9]{2}" + "".join(f"{_CLASS_PATTERNS[cls]}{{{n}}}" for _, n, cls in spec["bban"]))
+    cc: re.compile(cc + "[0-9]{2}" + "".join(f"{_CLASS_PATTERNS[part.chars]}{{{part.length}}}" for part in spec.bban))
     for cc, spec in COUNTRIES.items()
 }
 _BIC_BY_BANK: dict[tuple[str, str], str] = {(cc, b.code): b.bic for cc, banks in BANKS.items() for b in banks}
@@ -180,7 +180,7 @@ def iban_format_problem(iban: str) -> str | None:
     pattern = _IBAN_PATTERNS.get(cc)
     if pattern is None:
         return f"IBAN {iban}: country {cc!r} is not a supported IBAN country"
-    length = COUNTRIES[cc]["iban_length"]
+    length = COUNTRIES[cc].iban_length
     if len(iban) != length:
         return f"IBAN {iban}: {cc} IBANs have {length} characters, not {len(iban)}"
     if pattern.fullmatch(iban) is None:

@@ -4,22 +4,42 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# Jurisdictions: ISO 3166 code -> the facts the graph looks up.
-#   currency, weight (how often sampled), LEI issuer prefix (a local LOU's first six characters),
-#   IBAN BBAN layout (components with their length and class: n digits, a letters, c alphanumeric).
-COUNTRIES: dict[str, dict] = {
-    "DE": {"currency": "EUR", "weight": 25, "lou": "529900", "iban_length": 22,
-           "bban": (("bank", 8, "n"), ("account", 10, "n"))},
-    "FR": {"currency": "EUR", "weight": 20, "lou": "969500", "iban_length": 27,
-           "bban": (("bank", 5, "n"), ("branch", 5, "n"), ("account", 11, "c"), ("key", 2, "n"))},
-    "GB": {"currency": "GBP", "weight": 20, "lou": "213800", "iban_length": 22,
-           "bban": (("bank", 4, "a"), ("branch", 6, "n"), ("account", 8, "n"))},
-    "NL": {"currency": "EUR", "weight": 10, "lou": "724500", "iban_length": 18,
-           "bban": (("bank", 4, "a"), ("account", 10, "n"))},
-    "ES": {"currency": "EUR", "weight": 12, "lou": "959800", "iban_length": 24,
-           "bban": (("bank", 4, "n"), ("branch", 4, "n"), ("key", 2, "n"), ("account", 10, "n"))},
-    "IT": {"currency": "EUR", "weight": 13, "lou": "815600", "iban_length": 27,
-           "bban": (("key", 1, "a"), ("bank", 5, "n"), ("branch", 5, "n"), ("account", 12, "c"))},
+
+class BbanPart(NamedTuple):
+    """One component of a country's BBAN layout: its name, length and character class."""
+
+    name: str
+    length: int
+    chars: str  # n digits, a letters, c alphanumeric
+
+
+class Country(NamedTuple):
+    """A jurisdiction's facts the graph looks up."""
+
+    currency: str
+    weight: int  # how often it is sampled
+    lou: str  # LEI issuer prefix: a local LOU's first six characters
+    iban_length: int
+    bban: tuple[BbanPart, ...]  # the IBAN's BBAN layout, in order
+
+
+# Jurisdictions by ISO 3166 code.
+COUNTRIES: dict[str, Country] = {
+    "DE": Country(currency="EUR", weight=25, lou="529900", iban_length=22,
+                  bban=(BbanPart("bank", 8, "n"), BbanPart("account", 10, "n"))),
+    "FR": Country(currency="EUR", weight=20, lou="969500", iban_length=27,
+                  bban=(BbanPart("bank", 5, "n"), BbanPart("branch", 5, "n"), BbanPart("account", 11, "c"),
+                        BbanPart("key", 2, "n"))),
+    "GB": Country(currency="GBP", weight=20, lou="213800", iban_length=22,
+                  bban=(BbanPart("bank", 4, "a"), BbanPart("branch", 6, "n"), BbanPart("account", 8, "n"))),
+    "NL": Country(currency="EUR", weight=10, lou="724500", iban_length=18,
+                  bban=(BbanPart("bank", 4, "a"), BbanPart("account", 10, "n"))),
+    "ES": Country(currency="EUR", weight=12, lou="959800", iban_length=24,
+                  bban=(BbanPart("bank", 4, "n"), BbanPart("branch", 4, "n"), BbanPart("key", 2, "n"),
+                        BbanPart("account", 10, "n"))),
+    "IT": Country(currency="EUR", weight=13, lou="815600", iban_length=27,
+                  bban=(BbanPart("key", 1, "a"), BbanPart("bank", 5, "n"), BbanPart("branch", 5, "n"),
+                        BbanPart("account", 12, "c"))),
 }
 EURO_COUNTRIES: tuple[str, ...] = ("DE", "FR", "NL", "ES", "IT")
 
@@ -65,18 +85,32 @@ CASH_REPORT_THRESHOLD: dict[str, int] = {"DE": 10_000, "FR": 10_000, "GB": 10_00
 # Internal control: outgoing payments at or above the limit need a second approver; limit scales with size.
 APPROVAL_LIMITS: tuple[int, ...] = (25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 
-# Report kinds: months covered, months after period end by which it must be filed (EU Transparency
-# Directive / UK DTR 4), and the assurance it carries.
-REPORT_KINDS: dict[str, tuple[int, int]] = {
-    "Annual Financial Report": (12, 4),
-    "Half-Yearly Financial Report": (6, 3),
+
+class ReportKind(NamedTuple):
+    """A periodic report: the months it covers and the months after period end by which it must be filed."""
+
+    months: int
+    filing_months: int
+
+
+class YearEnds(NamedTuple):
+    """Fiscal year-end months and how often each is drawn."""
+
+    months: tuple[int, ...]
+    weights: tuple[int, ...]
+
+
+# Report kinds and their filing deadlines (EU Transparency Directive / UK DTR 4).
+REPORT_KINDS: dict[str, ReportKind] = {
+    "Annual Financial Report": ReportKind(12, 4),
+    "Half-Yearly Financial Report": ReportKind(6, 3),
 }
 REPORT_KIND_WEIGHTS: tuple[int, ...] = (65, 35)
-# Fiscal year-end month weights per country (UK groups often close in March).
-YEAR_END_MONTHS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
-    "GB": ((12, 3, 6, 9), (50, 30, 12, 8)),
+# Fiscal year-end months per country (UK groups often close in March).
+YEAR_END_MONTHS: dict[str, YearEnds] = {
+    "GB": YearEnds((12, 3, 6, 9), (50, 30, 12, 8)),
 }
-DEFAULT_YEAR_END_MONTHS: tuple[tuple[int, ...], tuple[int, ...]] = ((12, 3, 6, 9), (75, 8, 10, 7))
+DEFAULT_YEAR_END_MONTHS = YearEnds((12, 3, 6, 9), (75, 8, 10, 7))
 
 # Payment methods by currency; the cash method is the one the cash-reporting rule watches.
 CASH_METHOD = "cash deposit at branch"
@@ -85,34 +119,45 @@ TRANSFER_METHODS: dict[str, tuple[str, ...]] = {
     "GBP": ("Faster Payments transfer", "CHAPS payment", "Bacs Direct Credit"),
 }
 
-# Sector profiles (annual, listed mid-caps): ranges for revenue (millions), gross margin, operating expenses / revenue,
-# days sales outstanding, days inventory outstanding, non-current assets / revenue, cash / revenue,
-# capital expenditure / revenue.
-SECTORS: dict[str, dict[str, tuple[float, float]]] = {
-    "Industrial machinery": {"revenue_m": (80, 950), "gross_margin": (0.24, 0.38), "opex": (0.12, 0.22),
-                             "dso": (55, 85), "dio": (70, 130), "nca": (0.35, 0.8), "cash": (0.04, 0.14),
-                             "capex": (0.03, 0.06)},
-    "Software and IT services": {"revenue_m": (30, 950), "gross_margin": (0.6, 0.85), "opex": (0.38, 0.62),
-                                 "dso": (45, 75), "dio": (0, 4), "nca": (0.3, 0.9), "cash": (0.1, 0.35),
-                                 "capex": (0.02, 0.05)},
-    "Food retail": {"revenue_m": (250, 950), "gross_margin": (0.22, 0.3), "opex": (0.17, 0.25),
-                    "dso": (3, 10), "dio": (18, 40), "nca": (0.3, 0.6), "cash": (0.03, 0.08),
-                    "capex": (0.02, 0.04)},
-    "Pharmaceuticals": {"revenue_m": (100, 950), "gross_margin": (0.55, 0.78), "opex": (0.3, 0.5),
-                        "dso": (60, 95), "dio": (100, 190), "nca": (0.8, 1.5), "cash": (0.08, 0.25),
-                        "capex": (0.04, 0.08)},
-    "Electric utilities": {"revenue_m": (150, 600), "gross_margin": (0.3, 0.45), "opex": (0.1, 0.2),
-                           "dso": (40, 60), "dio": (8, 25), "nca": (1.5, 3.0), "cash": (0.03, 0.1),
-                           "capex": (0.1, 0.2)},
-    "Logistics": {"revenue_m": (60, 950), "gross_margin": (0.1, 0.2), "opex": (0.04, 0.1),
-                  "dso": (40, 65), "dio": (2, 10), "nca": (0.3, 0.7), "cash": (0.04, 0.1),
-                  "capex": (0.03, 0.07)},
-    "Construction": {"revenue_m": (100, 950), "gross_margin": (0.08, 0.16), "opex": (0.03, 0.08),
-                     "dso": (60, 95), "dio": (20, 45), "nca": (0.15, 0.4), "cash": (0.06, 0.15),
-                     "capex": (0.01, 0.03)},
-    "Consumer goods": {"revenue_m": (50, 950), "gross_margin": (0.4, 0.56), "opex": (0.26, 0.4),
-                       "dso": (30, 60), "dio": (60, 110), "nca": (0.4, 0.8), "cash": (0.05, 0.15),
-                       "capex": (0.03, 0.05)},
+
+class Sector(NamedTuple):
+    """A sector profile (annual, listed mid-caps): the (low, high) range each ratio is drawn from."""
+
+    revenue_m: tuple[float, float]  # revenue, millions
+    gross_margin: tuple[float, float]
+    opex: tuple[float, float]  # operating expenses / revenue
+    dso: tuple[float, float]  # days sales outstanding
+    dio: tuple[float, float]  # days inventory outstanding
+    nca: tuple[float, float]  # non-current assets / revenue
+    cash: tuple[float, float]  # cash / revenue
+    capex: tuple[float, float]  # capital expenditure / revenue
+
+
+SECTORS: dict[str, Sector] = {
+    "Industrial machinery": Sector(
+        revenue_m=(80, 950), gross_margin=(0.24, 0.38), opex=(0.12, 0.22), dso=(55, 85),
+        dio=(70, 130), nca=(0.35, 0.8), cash=(0.04, 0.14), capex=(0.03, 0.06)),
+    "Software and IT services": Sector(
+        revenue_m=(30, 950), gross_margin=(0.6, 0.85), opex=(0.38, 0.62), dso=(45, 75),
+        dio=(0, 4), nca=(0.3, 0.9), cash=(0.1, 0.35), capex=(0.02, 0.05)),
+    "Food retail": Sector(
+        revenue_m=(250, 950), gross_margin=(0.22, 0.3), opex=(0.17, 0.25), dso=(3, 10),
+        dio=(18, 40), nca=(0.3, 0.6), cash=(0.03, 0.08), capex=(0.02, 0.04)),
+    "Pharmaceuticals": Sector(
+        revenue_m=(100, 950), gross_margin=(0.55, 0.78), opex=(0.3, 0.5), dso=(60, 95),
+        dio=(100, 190), nca=(0.8, 1.5), cash=(0.08, 0.25), capex=(0.04, 0.08)),
+    "Electric utilities": Sector(
+        revenue_m=(150, 600), gross_margin=(0.3, 0.45), opex=(0.1, 0.2), dso=(40, 60),
+        dio=(8, 25), nca=(1.5, 3.0), cash=(0.03, 0.1), capex=(0.1, 0.2)),
+    "Logistics": Sector(
+        revenue_m=(60, 950), gross_margin=(0.1, 0.2), opex=(0.04, 0.1), dso=(40, 65),
+        dio=(2, 10), nca=(0.3, 0.7), cash=(0.04, 0.1), capex=(0.03, 0.07)),
+    "Construction": Sector(
+        revenue_m=(100, 950), gross_margin=(0.08, 0.16), opex=(0.03, 0.08), dso=(60, 95),
+        dio=(20, 45), nca=(0.15, 0.4), cash=(0.06, 0.15), capex=(0.01, 0.03)),
+    "Consumer goods": Sector(
+        revenue_m=(50, 950), gross_margin=(0.4, 0.56), opex=(0.26, 0.4), dso=(30, 60),
+        dio=(60, 110), nca=(0.4, 0.8), cash=(0.05, 0.15), capex=(0.03, 0.05)),
 }
 
 # Long-term debt interest rates (annual) and balance-sheet structure ranges shared by all sectors.

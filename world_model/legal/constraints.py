@@ -12,7 +12,6 @@ from datetime import date
 from world_model.core import Constraint, copy_record
 from world_model.legal.dispute_rules import DISPUTE_RULES
 from world_model.legal.law import (
-    _VOLUME_MODEL,
     Result,
     _docket_year,
     _precedent_dict,
@@ -31,6 +30,7 @@ from world_model.legal.tables import (
     DISPOSITION_KIND,
     PRECEDENTS,
     PRECEDENT_BY_NAME,
+    REPORTER_VOLUMES,
     REVIEW_WINDOW_DAYS,
     SUPREME_COURTS,
     SYSTEMS,
@@ -123,9 +123,9 @@ def _c_citation_volume_plausible(r: LegalRecord) -> Result:
     if system is None:
         return None
     reporter = expected_reporter(system, r.dates.decided)
-    _, per_year, last = _VOLUME_MODEL[reporter]
-    volume = r.appeal.citation.volume
-    if volume < 1 or volume > last or abs(volume - expected_volume(reporter, r.dates.decided)) > per_year + 1:
+    volumes, volume = REPORTER_VOLUMES[reporter], r.appeal.citation.volume
+    off = abs(volume - expected_volume(reporter, r.dates.decided))
+    if volume < 1 or volume > volumes.last or off > volumes.per_year + 1:
         return f"{reporter} was not at volume {volume} in {r.dates.decided.year}", ("appeal.citation.volume",)
     return None
 
@@ -133,7 +133,7 @@ def _c_citation_volume_plausible(r: LegalRecord) -> Result:
 def _b_citation_volume_plausible(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
     reporter = expected_reporter(_system_of(r), r.dates.decided)
-    per_year = _VOLUME_MODEL[reporter][1]
+    per_year = REPORTER_VOLUMES[reporter].per_year
     r.appeal.citation.volume = round(expected_volume(reporter, r.dates.decided) + (3 + rng.random()) * per_year)
     return r
 

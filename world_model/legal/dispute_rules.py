@@ -193,7 +193,7 @@ def _c_claims_fit_case_type(r: LegalRecord) -> Result:
     if spec is None:
         return f"unknown case type {r.case_type!r}", ("case_type",)
     for i, c in enumerate(r.claims):
-        if c.title != CONTRACT_CLAIM and c.title not in spec["claims"]:
+        if c.title != CONTRACT_CLAIM and c.title not in spec.claims:
             return f"{c.title} is not a claim of a {r.case_type.lower()} case", (f"claims[{i}].title",)
     return None
 
@@ -201,9 +201,9 @@ def _c_claims_fit_case_type(r: LegalRecord) -> Result:
 def _b_claims_fit_case_type(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
     system, law = _allowed_systems(r)
-    own = CASE_TYPES[r.case_type]["claims"]
+    own = CASE_TYPES[r.case_type].claims
     options = sorted({(t, CLAIM_STATUTES[t].get(system) or CLAIM_STATUTES[t].get(law))
-                      for spec in CASE_TYPES.values() for t in spec["claims"]
+                      for spec in CASE_TYPES.values() for t in spec.claims
                       if t not in own and (system in CLAIM_STATUTES[t] or law in CLAIM_STATUTES[t])})
     claim = rng.choice([c for c in r.claims if c.finding != "sustained"])
     claim.title, claim.statute = rng.choice(options)

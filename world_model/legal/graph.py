@@ -11,7 +11,6 @@ from world_model.legal.law import (
     _DISPOSITION_CUM,
     _EFFECTIVE_DATES,
     _SYSTEM_CUM,
-    _VOLUME_MODEL,
     _between,
     _company,
     _person,
@@ -37,6 +36,7 @@ from world_model.legal.tables import (
     DISPOSITIONS,
     DISPOSITION_KINDS,
     PRECEDENTS_FOR,
+    REPORTER_VOLUMES,
     REVIEW_WINDOW_DAYS,
     STANDARDS_OF_REVIEW,
     STATES,
@@ -72,19 +72,19 @@ def _s_case_type(rng: random.Random, v: V) -> str:
 
 def _s_contract_type(rng: random.Random, v: V) -> tuple[str, str, str]:
     """(contract title, plaintiff's role, defendant's role) for the kind of case."""
-    title, plaintiff_role = CASE_TYPES[v["case_type"]]["contract"]
-    roles = CONTRACTS[title]["roles"]
-    return title, plaintiff_role, roles[1] if roles[0] == plaintiff_role else roles[0]
+    case = CASE_TYPES[v["case_type"]]
+    roles = CONTRACTS[case.contract].roles
+    return case.contract, case.plaintiff_role, roles[1] if roles[0] == case.plaintiff_role else roles[0]
 
 
 def _s_plaintiff(rng: random.Random, v: V) -> dict:
-    kind = CASE_TYPES[v["case_type"]]["kinds"][0]
+    kind = CASE_TYPES[v["case_type"]].plaintiff_kind
     title, role, _ = v["contract_type"]
     return {"name": _person(rng) if kind == "individual" else _company(rng, title, role), "kind": kind}
 
 
 def _s_defendant(rng: random.Random, v: V) -> dict:
-    kind = CASE_TYPES[v["case_type"]]["kinds"][1]
+    kind = CASE_TYPES[v["case_type"]].defendant_kind
     title, _, role = v["contract_type"]
     if kind == "municipality":
         name = _pick(rng, TRIAL_COURTS[v["trial_court"]].municipalities)
@@ -109,7 +109,7 @@ def _s_effective_date(rng: random.Random, v: V) -> date:
 
 
 def _s_term_months(rng: random.Random, v: V) -> int:
-    return _pick(rng, CONTRACTS[v["contract_type"][0]]["terms"])
+    return _pick(rng, CONTRACTS[v["contract_type"][0]].terms)
 
 
 def _s_expiration_date(rng: random.Random, v: V) -> date:
@@ -117,11 +117,11 @@ def _s_expiration_date(rng: random.Random, v: V) -> date:
 
 
 def _s_installments(rng: random.Random, v: V) -> int:
-    return v["term_months"] // CONTRACTS[v["contract_type"][0]]["period"]
+    return v["term_months"] // CONTRACTS[v["contract_type"][0]].period
 
 
 def _s_installment_amount(rng: random.Random, v: V) -> float:
-    lo, hi = CONTRACTS[v["contract_type"][0]]["installment"]
+    lo, hi = CONTRACTS[v["contract_type"][0]].installment
     step = 500 if hi >= 200_000 else 100 if hi >= 5_000 else 10
     return float(_between(rng, lo // step, hi // step) * step)
 
@@ -140,15 +140,15 @@ def _s_obligations(rng: random.Random, v: V) -> list[dict]:
     spec = CONTRACTS[title]
     start = v["effective_date"].toordinal()
     span = v["expiration_date"].toordinal() - start
-    first, second = spec["roles"] if rng.random() < 0.5 else spec["roles"][::-1]
-    duties, latest = spec["duties"], min(200, span - 20) - 19
+    first, second = spec.roles if rng.random() < 0.5 else spec.roles[::-1]
+    duties, latest = spec.duties, min(200, span - 20) - 19
     return [{"obligor": role, "duty": _pick(rng, duties[role]),
              "due_date": date.fromordinal(start + 20 + int(rng.random() * latest))} for role in (first, second)]
 
 
 def _s_contract(rng: random.Random, v: V) -> dict:
     title, plaintiff_role, _ = v["contract_type"]
-    role_a, role_b = CONTRACTS[title]["roles"]
+    role_a, role_b = CONTRACTS[title].roles
     p, d = v["plaintiff"]["name"], v["defendant"]["name"]
     a, b = (p, d) if role_a == plaintiff_role else (d, p)
     return {"title": title, "party_a": a, "role_a": role_a, "party_b": b, "role_b": role_b,
@@ -194,7 +194,7 @@ def _s_trial_winner(rng: random.Random, v: V) -> str:
 def _s_claim_specs(rng: random.Random, v: V) -> tuple[tuple[str, str], tuple[str, str]]:
     """The primary claim the case type brings, under the forum's law or else the contract's, plus breach of contract."""
     system, law = v["jurisdiction"], v["governing_law"]
-    title = _pick(rng, CASE_TYPES[v["case_type"]]["claims"])
+    title = _pick(rng, CASE_TYPES[v["case_type"]].claims)
     statutes = CLAIM_STATUTES[title]
     return (title, statutes.get(system) or statutes[law]), (CONTRACT_CLAIM, CLAIM_STATUTES[CONTRACT_CLAIM][law])
 
@@ -290,9 +290,9 @@ def _s_precedent(rng: random.Random, v: V) -> dict:
 def _s_citation(rng: random.Random, v: V) -> dict:
     decided = v["decided_date"]
     reporter = expected_reporter(APPELLATE_COURTS[v["appellate_court"]].system, decided)
-    _, per_year, last = _VOLUME_MODEL[reporter]
-    volume = round(expected_volume(reporter, decided) + (0.8 * rng.random() - 0.4) * per_year)
-    return {"volume": min(max(volume, 1), last), "reporter": reporter, "page": _between(rng, 1, 1450),
+    volumes = REPORTER_VOLUMES[reporter]
+    volume = round(expected_volume(reporter, decided) + (0.8 * rng.random() - 0.4) * volumes.per_year)
+    return {"volume": min(max(volume, 1), volumes.last), "reporter": reporter, "page": _between(rng, 1, 1450),
             "court": APPELLATE_COURTS[v["appellate_court"]].abbreviation, "year": decided.year}
 
 

@@ -37,12 +37,10 @@ _EFFECTIVE_DATES = tuple(date(y, m, day) for y in range(2013, 2019) for m in ran
 _DAYS_PER_YEAR = 365.25
 
 
-def _ordinal(year_month: tuple[int, int]) -> int:
-    return date(year_month[0], year_month[1], 1).toordinal()
-
-
-_REPORTER_ERAS = {s: tuple((_ordinal(start), name) for start, name in eras) for s, eras in APPELLATE_REPORTERS.items()}
-_VOLUME_MODEL = {name: (_ordinal(start), per_year, last) for name, (start, per_year, last) in REPORTER_VOLUMES.items()}
+# Day numbers of each system's reporter changes, and of each reporter's volume 1: expected_* run per record.
+_REPORTER_ERAS = {system: tuple((era.since.toordinal(), era.reporter) for era in eras)
+                  for system, eras in APPELLATE_REPORTERS.items()}
+_VOLUME_ONE = {name: volumes.volume_one.toordinal() for name, volumes in REPORTER_VOLUMES.items()}
 
 
 def _pick(rng: random.Random, options: Any) -> Any:
@@ -122,8 +120,7 @@ def expected_reporter(system: str, decided: date) -> str:
 
 def expected_volume(reporter: str, decided: date) -> float:
     """Where the reporter's volume count stood when the decision came down."""
-    start, per_year, _ = _VOLUME_MODEL[reporter]
-    return 1 + (decided.toordinal() - start) / _DAYS_PER_YEAR * per_year
+    return 1 + (decided.toordinal() - _VOLUME_ONE[reporter]) / _DAYS_PER_YEAR * REPORTER_VOLUMES[reporter].per_year
 
 
 def _system_of(record: LegalRecord) -> str | None:

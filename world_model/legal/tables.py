@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NamedTuple
 
 FEDERAL = "federal"
@@ -177,21 +178,36 @@ MUNICIPALITIES = tuple(t for c in TRIAL_COURTS.values() for t in c.municipalitie
 APPEAL_DEADLINE_DAYS = {FEDERAL: 30, NEW_YORK: 30, CALIFORNIA: 60, TEXAS: 30}
 REVIEW_WINDOW_DAYS = {FEDERAL: (1, 90), NEW_YORK: (1, 30), CALIFORNIA: (30, 40), TEXAS: (1, 45)}
 
-# Reporters of intermediate appellate decisions: system -> ((first decisions (year, month), reporter), ...),
-# and per reporter ((year, month) of volume 1, volumes per year, last volume) for plausible volume numbers.
+
+class ReporterEra(NamedTuple):
+    """A reporter of a system's intermediate appellate decisions, and the month its first decisions come from."""
+
+    since: date
+    reporter: str
+
+
+class ReporterVolumes(NamedTuple):
+    """How a reporter's volumes run, for plausible volume numbers: when volume 1 appeared, how fast, how far."""
+
+    volume_one: date
+    per_year: float
+    last: int
+
+
+# Reporters of each system's intermediate appellate decisions, in the order they took over.
 APPELLATE_REPORTERS = {
-    FEDERAL: (((1993, 1), "F.3d"), ((2021, 7), "F.4th")),
-    NEW_YORK: (((2003, 7), "A.D.3d"),),
-    CALIFORNIA: (((1991, 7), "Cal. App. 4th"), ((2016, 7), "Cal. App. 5th")),
-    TEXAS: (((1999, 7), "S.W.3d"),),
+    FEDERAL: (ReporterEra(date(1993, 1, 1), "F.3d"), ReporterEra(date(2021, 7, 1), "F.4th")),
+    NEW_YORK: (ReporterEra(date(2003, 7, 1), "A.D.3d"),),
+    CALIFORNIA: (ReporterEra(date(1991, 7, 1), "Cal. App. 4th"), ReporterEra(date(2016, 7, 1), "Cal. App. 5th")),
+    TEXAS: (ReporterEra(date(1999, 7, 1), "S.W.3d"),),
 }
 REPORTER_VOLUMES = {
-    "F.3d": ((1993, 1), 35.1, 999),
-    "F.4th": ((2021, 7), 34.0, 10_000),
-    "A.D.3d": ((2003, 7), 11.0, 10_000),
-    "Cal. App. 4th": ((1991, 7), 9.9, 248),
-    "Cal. App. 5th": ((2016, 7), 12.5, 10_000),
-    "S.W.3d": ((1999, 7), 28.0, 10_000),
+    "F.3d": ReporterVolumes(date(1993, 1, 1), 35.1, 999),
+    "F.4th": ReporterVolumes(date(2021, 7, 1), 34.0, 10_000),
+    "A.D.3d": ReporterVolumes(date(2003, 7, 1), 11.0, 10_000),
+    "Cal. App. 4th": ReporterVolumes(date(1991, 7, 1), 9.9, 248),
+    "Cal. App. 5th": ReporterVolumes(date(2016, 7, 1), 12.5, 10_000),
+    "S.W.3d": ReporterVolumes(date(1999, 7, 1), 28.0, 10_000),
 }
 ALL_REPORTERS = ("F.3d", "F.4th", "F. Supp. 3d", "A.D.3d", "Misc. 3d", "Cal. App. 4th", "Cal. App. 5th", "S.W.3d", "U.S.")
 
@@ -289,41 +305,60 @@ CLAIM_REMEDIES = {
 }
 STATUTE_SYSTEM = {statute: system for table in CLAIM_STATUTES.values() for system, statute in table.items()}
 
-# What each kind of case is about: courts that hear it, the contract in dispute and the plaintiff's role in it,
-# party kinds (plaintiff, defendant), and the primary claims it brings.
+
+class CaseType(NamedTuple):
+    """A kind of case: the court systems that hear it, the contract in dispute, the parties and the claims it brings."""
+
+    systems: tuple[str, ...]
+    contract: str  # title of the contract in dispute
+    plaintiff_role: str  # the plaintiff's role in that contract
+    plaintiff_kind: str  # individual, corporation or municipality
+    defendant_kind: str
+    claims: tuple[str, ...]  # the primary claims it brings
+
+
 CASE_TYPES = {
-    "antitrust": dict(
-        systems=(FEDERAL,), contract=("Distribution Agreement", "Distributor"), kinds=("corporation", "corporation"),
+    "antitrust": CaseType(
+        systems=(FEDERAL,), contract="Distribution Agreement", plaintiff_role="Distributor",
+        plaintiff_kind="corporation", defendant_kind="corporation",
         claims=("Unreasonable restraint of trade", "Exclusive dealing")),
-    "civil rights": dict(
-        systems=(FEDERAL,), contract=("Municipal Services Agreement", "Contractor"), kinds=("corporation", "municipality"),
+    "civil rights": CaseType(
+        systems=(FEDERAL,), contract="Municipal Services Agreement", plaintiff_role="Contractor",
+        plaintiff_kind="corporation", defendant_kind="municipality",
         claims=("First Amendment retaliation", "Equal protection violation")),
-    "employment discrimination": dict(
-        systems=SYSTEMS, contract=("Employment Agreement", "Employee"), kinds=("individual", "corporation"),
+    "employment discrimination": CaseType(
+        systems=SYSTEMS, contract="Employment Agreement", plaintiff_role="Employee",
+        plaintiff_kind="individual", defendant_kind="corporation",
         claims=("Employment discrimination", "Retaliation")),
-    "securities fraud": dict(
-        systems=(FEDERAL,), contract=("Stock Purchase Agreement", "Purchaser"), kinds=("corporation", "corporation"),
+    "securities fraud": CaseType(
+        systems=(FEDERAL,), contract="Stock Purchase Agreement", plaintiff_role="Purchaser",
+        plaintiff_kind="corporation", defendant_kind="corporation",
         claims=("Securities fraud", "Control person liability")),
-    "copyright infringement": dict(
-        systems=(FEDERAL,), contract=("Software License Agreement", "Licensor"), kinds=("corporation", "corporation"),
+    "copyright infringement": CaseType(
+        systems=(FEDERAL,), contract="Software License Agreement", plaintiff_role="Licensor",
+        plaintiff_kind="corporation", defendant_kind="corporation",
         claims=("Copyright infringement",)),
-    "trademark infringement": dict(
-        systems=(FEDERAL,), contract=("Trademark License Agreement", "Licensor"), kinds=("corporation", "corporation"),
+    "trademark infringement": CaseType(
+        systems=(FEDERAL,), contract="Trademark License Agreement", plaintiff_role="Licensor",
+        plaintiff_kind="corporation", defendant_kind="corporation",
         claims=("Trademark infringement", "False designation of origin")),
-    "breach of contract": dict(
-        systems=SYSTEMS, contract=("Supply Agreement", "Buyer"), kinds=("corporation", "corporation"),
+    "breach of contract": CaseType(
+        systems=SYSTEMS, contract="Supply Agreement", plaintiff_role="Buyer",
+        plaintiff_kind="corporation", defendant_kind="corporation",
         claims=("Breach of implied warranty",)),
-    "construction payment": dict(
-        systems=SYSTEMS, contract=("Construction Contract", "Contractor"), kinds=("corporation", "corporation"),
+    "construction payment": CaseType(
+        systems=SYSTEMS, contract="Construction Contract", plaintiff_role="Contractor",
+        plaintiff_kind="corporation", defendant_kind="corporation",
         claims=("Prompt payment violation",)),
-    "deceptive trade practices": dict(
-        systems=STATES, contract=("Residential Solar Agreement", "Homeowner"), kinds=("individual", "corporation"),
+    "deceptive trade practices": CaseType(
+        systems=STATES, contract="Residential Solar Agreement", plaintiff_role="Homeowner",
+        plaintiff_kind="individual", defendant_kind="corporation",
         claims=("Deceptive trade practices",)),
 }
 # Municipal-contract suits only where the city's own state law is modelled (NY, CA, TX districts).
 CASE_TYPES_BY_COURT = {
     court: tuple(n for n, c in CASE_TYPES.items()
-                 if spec.system in c["systems"] and (c["kinds"][1] != "municipality" or spec.state in STATES))
+                 if spec.system in c.systems and (c.defendant_kind != "municipality" or spec.state in STATES))
     for court, spec in TRIAL_COURTS.items()
 }
 DEFENSE_REMEDIES = {
@@ -333,49 +368,58 @@ DEFENSE_REMEDIES = {
 }
 DEFENSE_REMEDY_SET = frozenset(DEFENSE_REMEDIES.values())
 
-# Contract types: roles (party A, party B), duties per role, terms (months, all >= 24), payment cadence in months,
-# installment range ($).
+
+class ContractType(NamedTuple):
+    """A kind of contract: its two roles, the duties each owes, its possible terms and how it is paid."""
+
+    roles: tuple[str, str]  # (party A, party B)
+    terms: tuple[int, ...]  # possible terms in months, all >= 24
+    period: int  # months between installments
+    installment: tuple[int, int]  # range of one installment ($)
+    duties: dict[str, tuple[str, ...]]  # role -> the first performances it owes
+
+
 CONTRACTS = {
-    "Distribution Agreement": dict(
+    "Distribution Agreement": ContractType(
         roles=("Manufacturer", "Distributor"), terms=(36, 48, 60), period=3, installment=(60_000, 900_000),
         duties={"Manufacturer": ("ship the first allocation of products at list price",
                                  "deliver the annual marketing plan for the territory"),
                 "Distributor": ("purchase the first quarterly minimum volume",
                                 "submit the first quarterly sell-through report")}),
-    "Municipal Services Agreement": dict(
+    "Municipal Services Agreement": ContractType(
         roles=("City", "Contractor"), terms=(36, 48, 60), period=1, installment=(40_000, 400_000),
         duties={"City": ("pay the first approved monthly invoice", "issue the notice to proceed"),
                 "Contractor": ("begin collection service on all routes", "deliver the first quarterly service report")}),
-    "Employment Agreement": dict(
+    "Employment Agreement": ContractType(
         roles=("Employer", "Employee"), terms=(24, 36), period=1, installment=(6_000, 30_000),
         duties={"Employer": ("pay the signing bonus", "grant the initial equity award"),
                 "Employee": ("complete onboarding and compliance training", "relocate to the assigned office")}),
-    "Stock Purchase Agreement": dict(
+    "Stock Purchase Agreement": ContractType(
         roles=("Seller", "Purchaser"), terms=(24, 36), period=3, installment=(250_000, 5_000_000),
         duties={"Seller": ("deliver audited financial statements", "transfer the shares free of all liens"),
                 "Purchaser": ("pay the first deferred purchase installment", "deposit the escrow amount")}),
-    "Software License Agreement": dict(
+    "Software License Agreement": ContractType(
         roles=("Licensor", "Licensee"), terms=(36, 48, 60), period=3, installment=(25_000, 600_000),
         duties={"Licensor": ("deliver the licensed software and keys", "release the first major update"),
                 "Licensee": ("pay the first quarterly license fee", "certify the number of deployed seats")}),
-    "Trademark License Agreement": dict(
+    "Trademark License Agreement": ContractType(
         roles=("Licensor", "Licensee"), terms=(36, 48, 60), period=3, installment=(20_000, 400_000),
         duties={"Licensor": ("approve the first product samples", "record the license with the USPTO"),
                 "Licensee": ("pay the first quarterly royalty", "launch the licensed product line")}),
-    "Supply Agreement": dict(
+    "Supply Agreement": ContractType(
         roles=("Supplier", "Buyer"), terms=(24, 36, 48), period=1, installment=(15_000, 500_000),
         duties={"Supplier": ("deliver the first lot of conforming goods", "provide the certificate of conformity"),
                 "Buyer": ("pay the first monthly invoice", "issue the first binding purchase order")}),
-    "Construction Contract": dict(
+    "Construction Contract": ContractType(
         roles=("Owner", "Contractor"), terms=(24, 36), period=1, installment=(50_000, 1_200_000),
         duties={"Owner": ("pay the first approved progress payment", "deliver the site free of obstructions"),
                 "Contractor": ("achieve substantial completion of phase one", "furnish the payment and performance bonds")}),
-    "Residential Solar Agreement": dict(
+    "Residential Solar Agreement": ContractType(
         roles=("Homeowner", "Installer"), terms=(24, 36, 48, 60), period=1, installment=(120, 480),
         duties={"Homeowner": ("pay the first monthly installment", "provide roof access for the site survey"),
                 "Installer": ("obtain the utility interconnection approval", "complete installation of the solar array")}),
 }
-DUTY_ROLE = {(c, duty): role for c, spec in CONTRACTS.items() for role, duties in spec["duties"].items() for duty in duties}
+DUTY_ROLE = {(c, duty): role for c, spec in CONTRACTS.items() for role, duties in spec.duties.items() for duty in duties}
 ALL_DUTIES = tuple(sorted({duty for (_, duty) in DUTY_ROLE}))
 
 # Names: company stems, industry words per (contract, role), suffixes; people.
