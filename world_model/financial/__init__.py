@@ -82,14 +82,7 @@ from world_model.financial.record import (
 )
 from world_model.financial.graph import VARIABLES, Values, assemble_record
 from world_model.financial.constraints import CONSTRAINTS, Result, nudged
-from world_model.financial.render import (
-    DateFormat,
-    MoneyFormat,
-    Spec,
-    _earnings_summary,
-    _filing_excerpt,
-    _transaction_memo,
-)
+from world_model.financial.render import STYLES, DateFormat, MoneyFormat, Spec
 
 __all__ = [
     "APPROVAL_LIMITS",
@@ -137,6 +130,7 @@ __all__ = [
     "SECTORS",
     "SECTOR_WORDS",
     "SHARE_CAPITAL_SHARE",
+    "STYLES",
     "Spec",
     "TAX_RATES",
     "TAX_RATE_BP",
@@ -145,9 +139,6 @@ __all__ = [
     "VARIABLES",
     "Values",
     "YEAR_END_MONTHS",
-    "_earnings_summary",
-    "_filing_excerpt",
-    "_transaction_memo",
     "assemble_record",
     "cents",
     "expected_fiscal_year",
@@ -180,11 +171,7 @@ class FinancialDomain(Domain):
     Record = FinancialRecord
     variables = VARIABLES
     constraints = CONSTRAINTS
-    styles = {
-        "earnings_summary": _earnings_summary,
-        "filing_excerpt": _filing_excerpt,
-        "transaction_memo": _transaction_memo,
-    }
+    styles = STYLES
     entities = (
         "company.name",
         "company.auditor",

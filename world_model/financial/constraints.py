@@ -10,8 +10,8 @@ from typing import Any, Callable
 from world_model.core import Constraint, copy_record
 from world_model.financial.accounting import (
     CASH_THRESHOLDS,
+    COUNTRY_CODES,
     TAX_RATES,
-    _COUNTRY_CODES,
     cents,
     expected_fiscal_year,
     expected_period_start,
@@ -22,12 +22,12 @@ from world_model.financial.accounting import (
     to_money,
 )
 from world_model.financial.identifiers import (
-    _pick,
     iban_check_digits,
     iban_report,
     isin_check_digit,
     isin_is_valid,
     lei_is_valid,
+    pick,
 )
 from world_model.financial.record import Account, FinancialRecord, Transaction
 from world_model.financial.tables import AUDITORS, BANKS, CASH_METHOD, COUNTRIES, REPORT_KINDS
@@ -116,7 +116,7 @@ def _t_isin_country(r: FinancialRecord) -> Any:
 
 def _b_isin_country(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
     out = _copy(r)
-    other = _pick(rng, tuple(c for c in _COUNTRY_CODES if c != out.company.country))
+    other = pick(rng, tuple(c for c in COUNTRY_CODES if c != out.company.country))
     body = other + out.company.isin[2:11]
     out.company.isin = body + isin_check_digit(body)
     return out
@@ -146,8 +146,8 @@ def _t_auditor(r: FinancialRecord) -> Any:
 
 def _b_auditor(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
     out = _copy(r)
-    other = _pick(rng, tuple(c for c in _COUNTRY_CODES if c != out.company.country))
-    out.company.auditor = _pick(rng, AUDITORS[other])
+    other = pick(rng, tuple(c for c in COUNTRY_CODES if c != out.company.country))
+    out.company.auditor = pick(rng, AUDITORS[other])
     return out
 
 
@@ -159,7 +159,7 @@ def _t_currency(r: FinancialRecord) -> Any:
 
 def _b_currency(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
     out = _copy(r)
-    out.report.currency = _pick(rng, tuple(c for c in _OTHER_CURRENCIES if c != out.report.currency))
+    out.report.currency = pick(rng, tuple(c for c in _OTHER_CURRENCIES if c != out.report.currency))
     return out
 
 
@@ -198,7 +198,7 @@ def _t_bic(r: FinancialRecord) -> Any:
 def _b_bic(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
     out = _copy(r)
     leg = _pick_leg(rng, out)
-    leg.bic = _pick(rng, tuple(b.bic for b in BANKS[leg.iban[:2]] if b.bic != leg.bic))
+    leg.bic = pick(rng, tuple(b.bic for b in BANKS[leg.iban[:2]] if b.bic != leg.bic))
     return out
 
 
@@ -415,7 +415,7 @@ def _t_conserve(r: FinancialRecord) -> Any:
 def _b_conserve(r: FinancialRecord, rng: random.Random) -> FinancialRecord:
     out = _copy(r)
     t = out.transactions[_pick_index(rng, out)]
-    t.amount_credited = t.amount_debited - Decimal(_pick(rng, _FEES))
+    t.amount_credited = t.amount_debited - Decimal(pick(rng, _FEES))
     return out
 
 

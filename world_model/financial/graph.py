@@ -11,28 +11,28 @@ from typing import Any, Callable, Mapping
 from world_model.core import Variable
 from world_model.financial.accounting import (
     CASH_THRESHOLDS,
+    CENT,
+    COUNTRY_CODES,
     TAX_RATES,
-    _CENT,
-    _COUNTRY_CODES,
-    _loguniform,
     cents,
     expected_fiscal_year,
     expected_period_start,
     expected_tax,
     filing_deadline,
+    loguniform,
     month_end,
     ratio_value,
     to_money,
 )
 from world_model.financial.identifiers import (
+    LEI_CHARS,
     NSIN_BUILDERS,
-    _LEI_CHARS,
-    _chars,
-    _digits,
-    _pick,
     isin_check_digit,
     lei_check_digits,
     make_iban,
+    pick,
+    random_chars,
+    random_digits,
 )
 from world_model.financial.record import FinancialRecord
 from world_model.financial.tables import (
@@ -63,7 +63,7 @@ from world_model.financial.tables import (
 )
 
 
-_COUNTRY_WEIGHTS = tuple(COUNTRIES[c].weight for c in _COUNTRY_CODES)
+_COUNTRY_WEIGHTS = tuple(COUNTRIES[c].weight for c in COUNTRY_CODES)
 _SECTOR_NAMES = tuple(SECTORS)
 _KIND_NAMES = tuple(REPORT_KINDS)
 
@@ -90,7 +90,7 @@ def _weighted(options: tuple, weights: tuple[int, ...]) -> Callable[[random.Rand
     return draw
 
 
-_draw_country = _weighted(_COUNTRY_CODES, _COUNTRY_WEIGHTS)
+_draw_country = _weighted(COUNTRY_CODES, _COUNTRY_WEIGHTS)
 _draw_kind = _weighted(_KIND_NAMES, REPORT_KIND_WEIGHTS)
 
 
@@ -108,7 +108,7 @@ def _s_country(rng: random.Random, v: Values) -> str:
 
 def _s_period_end(rng: random.Random, v: Values) -> date:
     fye = _draw_year_end[v["country"]](rng)
-    year = _pick(rng, PERIOD_END_YEARS)
+    year = pick(rng, PERIOD_END_YEARS)
     months = REPORT_KINDS[v["report_kind"]].months
     return month_end(year, (fye + months - 13) % 12 + 1)
 
@@ -121,7 +121,7 @@ def _s_filing_date(rng: random.Random, v: Values) -> date:
 
 def _s_company_name(rng: random.Random, v: Values) -> str:
     c = v["country"]
-    return f"{_pick(rng, NAME_STEMS[c])} {_pick(rng, SECTOR_WORDS[v['sector']][c])} {_pick(rng, LISTED_FORMS[c])}"
+    return f"{pick(rng, NAME_STEMS[c])} {pick(rng, SECTOR_WORDS[v['sector']][c])} {pick(rng, LISTED_FORMS[c])}"
 
 
 def _s_isin(rng: random.Random, v: Values) -> str:
@@ -130,7 +130,7 @@ def _s_isin(rng: random.Random, v: Values) -> str:
 
 
 def _s_lei(rng: random.Random, v: Values) -> str:
-    body = COUNTRIES[v["country"]].lou + _chars(rng, _LEI_CHARS, 12)
+    body = COUNTRIES[v["country"]].lou + random_chars(rng, LEI_CHARS, 12)
     return body + lei_check_digits(body)
 
 
@@ -186,8 +186,8 @@ def _s_company_account(rng: random.Random, v: Values) -> dict[str, str]:
 
 
 def _counterparty_account(rng: random.Random, country: str) -> dict[str, str]:
-    other = country if country == "GB" else _pick(rng, EURO_COUNTRIES)
-    name = f"{_pick(rng, NAME_STEMS[other])} {_pick(rng, COUNTERPARTY_WORDS)} {_pick(rng, PRIVATE_FORMS[other])}"
+    other = country if country == "GB" else pick(rng, EURO_COUNTRIES)
+    name = f"{pick(rng, NAME_STEMS[other])} {pick(rng, COUNTERPARTY_WORDS)} {pick(rng, PRIVATE_FORMS[other])}"
     bank = BANKS[other][int(rng.random() * len(BANKS[other]))]
     return {"holder": name, "iban": make_iban(rng, other, bank), "bic": bank.bic}
 
@@ -195,13 +195,13 @@ def _counterparty_account(rng: random.Random, country: str) -> dict[str, str]:
 def _one_transaction(rng: random.Random, v: Values, day: date) -> dict[str, Any]:
     incoming = rng.random() < 0.5
     cash = incoming and rng.random() < 0.35
-    method = CASH_METHOD if cash else _pick(rng, TRANSFER_METHODS[v["currency"]])
+    method = CASH_METHOD if cash else pick(rng, TRANSFER_METHODS[v["currency"]])
     limit = v["approval_limit"]
-    amount = int(_loguniform(rng, 1_500, 30_000) * 100) if cash else int(_loguniform(rng, limit / 8, limit * 6))
+    amount = int(loguniform(rng, 1_500, 30_000) * 100) if cash else int(loguniform(rng, limit / 8, limit * 6))
     other = _counterparty_account(rng, v["country"])
     ours = v["company_account"]
     return {
-        "reference": f"TRX-{day.year}-{_digits(rng, 6)}",
+        "reference": f"TRX-{day.year}-{random_digits(rng, 6)}",
         "booking_date": day,
         "method": method,
         "direction": "incoming" if incoming else "outgoing",
@@ -209,7 +209,7 @@ def _one_transaction(rng: random.Random, v: Values, day: date) -> dict[str, Any]
         "payee": ours if incoming else other,
         "amount_debited": amount,
         "amount_credited": amount,
-        "cash_report_filed": cash and _CENT * amount >= v["cash_threshold"],
+        "cash_report_filed": cash and CENT * amount >= v["cash_threshold"],
         "dual_approval": not incoming and amount >= limit,
     }
 
@@ -230,19 +230,19 @@ _MONEY = "money (cents)"
 VARIABLES: tuple[Variable, ...] = (
     _var("country", "category", "issuer's country of domicile (ISO 3166)", (), _s_country),
     _var("sector", "category", "industry sector, drives margins and balance-sheet structure", (),
-         lambda rng, v: _pick(rng, _SECTOR_NAMES)),
+         lambda rng, v: pick(rng, _SECTOR_NAMES)),
     _var("report_kind", "category", "annual or half-yearly financial report", (),
          lambda rng, v: _draw_kind(rng)),
     _var("currency", "category", "reporting currency", ("country",),
          lambda rng, v: COUNTRIES[v["country"]].currency, "domicile sets the functional currency"),
     _var("company_name", "str", "issuer name with its listed legal form", ("country", "sector"), _s_company_name,
          "legal form and naming follow the country"),
-    _var("city", "str", "registered office", ("country",), lambda rng, v: _pick(rng, CITIES[v["country"]])),
+    _var("city", "str", "registered office", ("country",), lambda rng, v: pick(rng, CITIES[v["country"]])),
     _var("isin", "code", "share ISIN with Luhn check digit", ("country",), _s_isin,
          "ISIN prefix is the issuer's country"),
     _var("lei", "code", "ISO 17442 legal entity identifier", ("country",), _s_lei, "issued by a local LOU"),
     _var("auditor", "str", "statutory auditor approved in the domicile", ("country",),
-         lambda rng, v: _pick(rng, AUDITORS[v["country"]])),
+         lambda rng, v: pick(rng, AUDITORS[v["country"]])),
     _var("period_end", "date", "last day of the reporting period", ("country", "report_kind"), _s_period_end,
          "fiscal year-end month depends on the country; half-year ends six months earlier"),
     _var("period_start", "date", "first day of the reporting period", ("period_end", "report_kind"),
@@ -359,12 +359,12 @@ _RATIO_NODES = (("gross_margin_pct", "gross_margin"), ("net_margin_pct", "net_ma
 
 
 def _transaction_out(t: dict[str, Any]) -> dict[str, Any]:
-    return {**t, "amount_debited": _CENT * t["amount_debited"], "amount_credited": _CENT * t["amount_credited"]}
+    return {**t, "amount_debited": CENT * t["amount_debited"], "amount_credited": CENT * t["amount_credited"]}
 
 
 def assemble_record(v: Values) -> FinancialRecord:
     """Shape the flat node values (money in cents) into the nested record, validated once."""
-    income = {field: _CENT * v[node] for field, node in _INCOME_NODES}
+    income = {field: CENT * v[node] for field, node in _INCOME_NODES}
     income["tax_rate_pct"] = v["tax_rate"]
     return FinancialRecord.model_validate({
         "company": {"name": v["company_name"], "country": v["country"], "city": v["city"], "sector": v["sector"],
@@ -372,10 +372,10 @@ def assemble_record(v: Values) -> FinancialRecord:
         "report": {"kind": v["report_kind"], "fiscal_year": v["fiscal_year"], "period_start": v["period_start"],
                    "period_end": v["period_end"], "filing_date": v["filing_date"], "currency": v["currency"]},
         "income": income,
-        "balance": {field: _CENT * v[node] for field, node in _BALANCE_NODES},
-        "cash_flow": {field: _CENT * v[node] for field, node in _CASH_FLOW_NODES},
+        "balance": {field: CENT * v[node] for field, node in _BALANCE_NODES},
+        "cash_flow": {field: CENT * v[node] for field, node in _CASH_FLOW_NODES},
         "ratios": {field: v[node] for field, node in _RATIO_NODES},
         "transactions": [_transaction_out(t) for t in v["transactions"]],
-        "compliance": {"cash_report_threshold": v["cash_threshold"], "dual_approval_limit": _CENT * v["approval_limit"],
-                       "transactions_total": _CENT * v["transactions_total"]},
+        "compliance": {"cash_report_threshold": v["cash_threshold"], "dual_approval_limit": CENT * v["approval_limit"],
+                       "transactions_total": CENT * v["transactions_total"]},
     })

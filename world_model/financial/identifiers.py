@@ -12,7 +12,8 @@ from typing import Callable
 from world_model.financial.tables import BANKS, COUNTRIES, Bank
 
 
-def _pick(rng: random.Random, options: tuple[str, ...]) -> str:
+def pick(rng: random.Random, options: tuple[str, ...]) -> str:
+    """One uniform draw from a sequence in a single random() call."""
     return options[int(rng.random() * len(options))]
 
 
@@ -21,7 +22,7 @@ _LETTER_VALUES = str.maketrans({c: str(i) for i, c in enumerate(string.ascii_upp
 _DOUBLED = str.maketrans({str(d): str((2 * d) // 10 + (2 * d) % 10) for d in range(10)})
 _WKN_CHARS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _SEDOL_CHARS = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
-_LEI_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+LEI_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _IT_ODD = (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24, 23)
 _IT_EVEN_VALUE = {**{str(d): d for d in range(10)}, **{c: i for i, c in enumerate(string.ascii_uppercase)}}
 _IT_ODD_VALUE = {c: _IT_ODD[v] for c, v in _IT_EVEN_VALUE.items()}
@@ -74,12 +75,13 @@ def iban_checksum_ok(iban: str) -> bool:
 _POW10 = tuple(10**n for n in range(16))
 
 
-def _digits(rng: random.Random, n: int) -> str:
+def random_digits(rng: random.Random, n: int) -> str:
     """n random digits (n <= 15, within a double's exact integers)."""
     return str(int(rng.random() * _POW10[n])).zfill(n)
 
 
-def _chars(rng: random.Random, alphabet: str, n: int) -> str:
+def random_chars(rng: random.Random, alphabet: str, n: int) -> str:
+    """n characters drawn uniformly from an alphabet."""
     r, k = rng.random, len(alphabet)
     return "".join([alphabet[int(r() * k)] for _ in range(n)])
 
@@ -112,30 +114,30 @@ def _it_cin(value: str) -> str:
 
 
 def _bban_de(rng: random.Random, bank: Bank) -> str:
-    body = _digits(rng, 9)
+    body = random_digits(rng, 9)
     return bank.code + body + _de_method00(body)
 
 
 def _bban_fr(rng: random.Random, bank: Bank) -> str:
-    branch, account = _digits(rng, 5), _digits(rng, 11)
+    branch, account = random_digits(rng, 5), random_digits(rng, 11)
     return bank.code + branch + account + _fr_rib_key(bank.code, branch, account)
 
 
 def _bban_gb(rng: random.Random, bank: Bank) -> str:
-    return bank.code + bank.branch_prefix + _digits(rng, 4) + _digits(rng, 8)
+    return bank.code + bank.branch_prefix + random_digits(rng, 4) + random_digits(rng, 8)
 
 
 def _bban_nl(rng: random.Random, bank: Bank) -> str:
-    return bank.code + _digits(rng, 10)
+    return bank.code + random_digits(rng, 10)
 
 
 def _bban_es(rng: random.Random, bank: Bank) -> str:
-    branch, account = _digits(rng, 4), _digits(rng, 10)
+    branch, account = random_digits(rng, 4), random_digits(rng, 10)
     return bank.code + branch + _es_keys(bank.code + branch, account) + account
 
 
 def _bban_it(rng: random.Random, bank: Bank) -> str:
-    rest = bank.code + _digits(rng, 5) + _digits(rng, 12)
+    rest = bank.code + random_digits(rng, 5) + random_digits(rng, 12)
     return _it_cin(rest) + rest
 
 
@@ -210,26 +212,26 @@ def iban_bank_bic(iban: str) -> str | None:
 
 def _isin_nsin_de(rng: random.Random) -> str:
     if rng.random() < 0.5:
-        return "000A" + _chars(rng, _WKN_CHARS, 5)
-    return "000" + _digits(rng, 6)
+        return "000A" + random_chars(rng, _WKN_CHARS, 5)
+    return "000" + random_digits(rng, 6)
 
 
 def _isin_nsin_gb(rng: random.Random) -> str:
-    body = "B" + _chars(rng, _SEDOL_CHARS, 5)
+    body = "B" + random_chars(rng, _SEDOL_CHARS, 5)
     weights = (1, 3, 1, 7, 3, 9)
     total = sum(int(c, 36) * w for c, w in zip(body, weights))
     return "00" + body + str(-total % 10)
 
 
 def _isin_nsin_es(rng: random.Random) -> str:
-    return "01" + _digits(rng, 5) + _chars(rng, _WKN_CHARS, 1) + _digits(rng, 1)
+    return "01" + random_digits(rng, 5) + random_chars(rng, _WKN_CHARS, 1) + random_digits(rng, 1)
 
 
 NSIN_BUILDERS: dict[str, Callable[[random.Random], str]] = {
     "DE": _isin_nsin_de,
-    "FR": lambda rng: _pick(rng, ("0000", "0010", "0013")) + _digits(rng, 5),
+    "FR": lambda rng: pick(rng, ("0000", "0010", "0013")) + random_digits(rng, 5),
     "GB": _isin_nsin_gb,
-    "NL": lambda rng: _pick(rng, ("0000", "0010", "0015")) + _digits(rng, 5),
+    "NL": lambda rng: pick(rng, ("0000", "0010", "0015")) + random_digits(rng, 5),
     "ES": _isin_nsin_es,
-    "IT": lambda rng: _pick(rng, ("000", "000", "004")) + _digits(rng, 6),
+    "IT": lambda rng: pick(rng, ("000", "000", "004")) + random_digits(rng, 6),
 }

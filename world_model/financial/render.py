@@ -11,7 +11,7 @@ from typing import Callable
 from pydantic import BaseModel
 
 from world_model.core import TextBuilder
-from world_model.financial.identifiers import _pick
+from world_model.financial.identifiers import pick
 from world_model.financial.record import FinancialRecord, Transaction
 from world_model.financial.tables import MONTH_ABBREVIATIONS
 
@@ -147,7 +147,7 @@ def _transfers(b: TextBuilder, r: FinancialRecord, d: DateFormat, m: MoneyFormat
 def _filing_excerpt(r: FinancialRecord, rng: random.Random, b: TextBuilder) -> None:
     """Regulatory filing: cover data, the three statements, ratios and a treasury note."""
     d, m = _formats(rng)
-    revenue_label = _pick(rng, ("Revenue", "Net sales", "Turnover"))
+    revenue_label = pick(rng, ("Revenue", "Net sales", "Turnover"))
     note = rng.randint(18, 36)
     words = _PAYER_WORDS[int(rng.random() * len(_PAYER_WORDS))]
     c, rep, i, bal = r.company, r.report, r.income, r.balance
@@ -203,7 +203,7 @@ def _filing_excerpt(r: FinancialRecord, rng: random.Random, b: TextBuilder) -> N
 def _earnings_summary(r: FinancialRecord, rng: random.Random, b: TextBuilder) -> None:
     """Press release: headline results in prose, then the balance sheet, cash and treasury."""
     d, m = _formats(rng)
-    verb = _pick(rng, ("publishes", "released", "reports"))
+    verb = pick(rng, ("publishes", "released", "reports"))
     words = _PAYER_WORDS[int(rng.random() * len(_PAYER_WORDS))]
     c, rep, i, bal, f, q = r.company, r.report, r.income, r.balance, r.cash_flow, r.ratios
     text, value = b.text, b.value
@@ -285,8 +285,8 @@ def _earnings_summary(r: FinancialRecord, rng: random.Random, b: TextBuilder) ->
 def _transaction_memo(r: FinancialRecord, rng: random.Random, b: TextBuilder) -> None:
     """Compliance memo: the transfers first, then the issuer's figures they are read against."""
     d, m = _formats(rng)
-    audience = _pick(rng, ("Audit Committee", "Group Treasury", "MLRO", "Compliance"))
-    revenue_label = _pick(rng, ("revenue", "net sales", "turnover"))
+    audience = pick(rng, ("Audit Committee", "Group Treasury", "MLRO", "Compliance"))
+    revenue_label = pick(rng, ("revenue", "net sales", "turnover"))
     words = _PAYER_WORDS[int(rng.random() * len(_PAYER_WORDS))]
     c, rep, i, bal = r.company, r.report, r.income, r.balance
     text, value = b.text, b.value
@@ -336,3 +336,6 @@ def _transaction_memo(r: FinancialRecord, rng: random.Random, b: TextBuilder) ->
     text(". Ratios: ")
     _lines(b, r.ratios, _RATIO_LINES, str)
     text("%.")
+
+
+STYLES = {"earnings_summary": _earnings_summary, "filing_excerpt": _filing_excerpt, "transaction_memo": _transaction_memo}

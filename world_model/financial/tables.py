@@ -86,7 +86,7 @@ CASH_REPORT_THRESHOLD: dict[str, int] = {"DE": 10_000, "FR": 10_000, "GB": 10_00
 APPROVAL_LIMITS: tuple[int, ...] = (25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 
 
-class ReportKind(NamedTuple):
+class ReportSchedule(NamedTuple):
     """A periodic report: the months it covers and the months after period end by which it must be filed."""
 
     months: int
@@ -101,9 +101,9 @@ class YearEnds(NamedTuple):
 
 
 # Report kinds and their filing deadlines (EU Transparency Directive / UK DTR 4).
-REPORT_KINDS: dict[str, ReportKind] = {
-    "Annual Financial Report": ReportKind(12, 4),
-    "Half-Yearly Financial Report": ReportKind(6, 3),
+REPORT_KINDS: dict[str, ReportSchedule] = {
+    "Annual Financial Report": ReportSchedule(12, 4),
+    "Half-Yearly Financial Report": ReportSchedule(6, 3),
 }
 REPORT_KIND_WEIGHTS: tuple[int, ...] = (65, 35)
 # Fiscal year-end months per country (UK groups often close in March).

@@ -13,13 +13,13 @@ from world_model.core import Constraint, copy_record
 from world_model.legal.dispute_rules import DISPUTE_RULES
 from world_model.legal.law import (
     Result,
-    _docket_year,
-    _precedent_dict,
-    _system_of,
+    docket_year,
     expected_reporter,
     expected_volume,
     other,
+    precedent_dict,
     rule,
+    system_of,
 )
 from world_model.legal.record import LegalRecord, Precedent
 from world_model.legal.tables import (
@@ -74,7 +74,7 @@ def _b_appellate_court_above_trial(r: LegalRecord, rng: random.Random) -> LegalR
 
 
 def _c_review_in_highest_court(r: LegalRecord) -> Result:
-    system = _system_of(r)
+    system = system_of(r)
     if system is not None and r.supreme_court != SUPREME_COURTS[system]:
         return f"the highest court of the {system} system is the {SUPREME_COURTS[system]}", ("supreme_court",)
     return None
@@ -89,7 +89,7 @@ def _b_review_in_highest_court(r: LegalRecord, rng: random.Random) -> LegalRecor
 # -- the appellate citation -------------------------------------------------------------------------------------
 
 def _c_reporter_matches_court(r: LegalRecord) -> Result:
-    system = _system_of(r)
+    system = system_of(r)
     if system is None:
         return None
     want = expected_reporter(system, r.dates.decided)
@@ -119,7 +119,7 @@ def _b_citation_year_matches_decision(r: LegalRecord, rng: random.Random) -> Leg
 
 
 def _c_citation_volume_plausible(r: LegalRecord) -> Result:
-    system = _system_of(r)
+    system = system_of(r)
     if system is None:
         return None
     reporter = expected_reporter(system, r.dates.decided)
@@ -132,7 +132,7 @@ def _c_citation_volume_plausible(r: LegalRecord) -> Result:
 
 def _b_citation_volume_plausible(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    reporter = expected_reporter(_system_of(r), r.dates.decided)
+    reporter = expected_reporter(system_of(r), r.dates.decided)
     per_year = REPORTER_VOLUMES[reporter].per_year
     r.appeal.citation.volume = round(expected_volume(reporter, r.dates.decided) + (3 + rng.random()) * per_year)
     return r
@@ -150,15 +150,15 @@ def _c_precedent_matches_disposition(r: LegalRecord) -> Result:
 
 def _b_precedent_matches_disposition(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    system, kind = _system_of(r), DISPOSITION_KIND[r.disposition]
+    system, kind = system_of(r), DISPOSITION_KIND[r.disposition]
     options = [p for p in PRECEDENTS if p.system == system and kind not in p.dispositions]
-    r.appeal.precedent = Precedent(**_precedent_dict(rng.choice(options)))
+    r.appeal.precedent = Precedent(**precedent_dict(rng.choice(options)))
     return r
 
 
 def _c_precedent_binds_court(r: LegalRecord) -> Result:
     p = PRECEDENT_BY_NAME.get(r.appeal.precedent.name)
-    system = _system_of(r)
+    system = system_of(r)
     if p is not None and system is not None and p.system != system:
         return f"{p.name} is {p.system} authority, not binding in the {system} system", ("appeal.precedent.name",)
     return None
@@ -166,9 +166,9 @@ def _c_precedent_binds_court(r: LegalRecord) -> Result:
 
 def _b_precedent_binds_court(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    system, kind = _system_of(r), DISPOSITION_KIND[r.disposition]
+    system, kind = system_of(r), DISPOSITION_KIND[r.disposition]
     options = [p for p in PRECEDENTS if p.system != system and kind in p.dispositions]
-    r.appeal.precedent = Precedent(**_precedent_dict(rng.choice(options)))
+    r.appeal.precedent = Precedent(**precedent_dict(rng.choice(options)))
     return r
 
 
@@ -225,7 +225,7 @@ def _b_procedural_dates_ordered(r: LegalRecord, rng: random.Random) -> LegalReco
 
 
 def _c_notice_of_appeal_timely(r: LegalRecord) -> Result:
-    system = _system_of(r)
+    system = system_of(r)
     if system is None:
         return None
     days = (r.dates.notice_of_appeal - r.dates.judgment).days
@@ -237,13 +237,13 @@ def _c_notice_of_appeal_timely(r: LegalRecord) -> Result:
 
 def _b_notice_of_appeal_timely(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    late = APPEAL_DEADLINE_DAYS[_system_of(r)] + rng.randint(1, 20)
+    late = APPEAL_DEADLINE_DAYS[system_of(r)] + rng.randint(1, 20)
     r.dates.notice_of_appeal = date.fromordinal(r.dates.judgment.toordinal() + late)
     return r
 
 
 def _c_review_petition_timely(r: LegalRecord) -> Result:
-    system = _system_of(r)
+    system = system_of(r)
     if system is None:
         return None
     days = (r.dates.petition - r.dates.decided).days
@@ -256,7 +256,7 @@ def _c_review_petition_timely(r: LegalRecord) -> Result:
 
 def _b_review_petition_timely(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    late = REVIEW_WINDOW_DAYS[_system_of(r)][1] + rng.randint(1, 30)
+    late = REVIEW_WINDOW_DAYS[system_of(r)][1] + rng.randint(1, 30)
     r.dates.petition = date.fromordinal(r.dates.decided.toordinal() + late)
     return r
 
@@ -290,7 +290,7 @@ def _b_suit_filed_after_breach(r: LegalRecord, rng: random.Random) -> LegalRecor
 def _c_docket_number_matches_filing_year(r: LegalRecord) -> Result:
     if r.trial_court not in TRIAL_COURTS:
         return None
-    year = _docket_year(r.docket_number, r.trial_court)
+    year = docket_year(r.docket_number, r.trial_court)
     if year != r.dates.filed.year:
         return f"case number {r.docket_number} does not carry the filing year {r.dates.filed.year}", ("docket_number",)
     return None

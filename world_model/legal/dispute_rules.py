@@ -12,16 +12,16 @@ from datetime import date
 from world_model.core import Constraint, copy_record
 from world_model.legal.law import (
     Result,
-    _company,
-    _person,
-    _plaintiff_won,
-    _system_of,
-    _winner_loser,
     add_months,
     amount_in_words,
     citation_name,
+    company_name,
     other,
+    person_name,
+    plaintiff_won,
     rule,
+    system_of,
+    winner_loser,
 )
 from world_model.legal.record import LegalRecord
 from world_model.legal.tables import (
@@ -60,11 +60,11 @@ def _b_contract_parties_match_case(r: LegalRecord, rng: random.Random) -> LegalR
     taken = {k.party_a, k.party_b, r.plaintiff.name, r.defendant.name}
     while True:
         if kind == "individual":
-            name = _person(rng)
+            name = person_name(rng)
         elif kind == "municipality":
             name = rng.choice(MUNICIPALITIES)
         else:
-            name = _company(rng, k.title, role)
+            name = company_name(rng, k.title, role)
         if name not in taken:
             break
     setattr(k, side, name)
@@ -165,7 +165,7 @@ def _b_installments_sum_to_price(r: LegalRecord, rng: random.Random) -> LegalRec
 # -- claims and judgment ----------------------------------------------------------------------------------------
 
 def _allowed_systems(r: LegalRecord) -> tuple[str | None, str]:
-    return _system_of(r), r.contract.governing_law
+    return system_of(r), r.contract.governing_law
 
 
 _STATUTES_OF_CLAIM = {title: frozenset(table.values()) for title, table in CLAIM_STATUTES.items()}
@@ -257,7 +257,7 @@ def _b_judgment_equals_damages(r: LegalRecord, rng: random.Random) -> LegalRecor
 
 
 def _c_prevailing_party_matches_findings(r: LegalRecord) -> Result:
-    want = "Plaintiff" if _plaintiff_won(r) else "Defendant"
+    want = "Plaintiff" if plaintiff_won(r) else "Defendant"
     if r.prevailing_party != want:
         return f"judgment for {r.prevailing_party} although the findings favour the {want.lower()}", ("prevailing_party",)
     return None
@@ -296,7 +296,7 @@ def _c_remedy_matches_outcome(r: LegalRecord) -> Result:
 
 def _b_remedy_matches_outcome(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    side = sorted(DEFENSE_REMEDY_SET) if _plaintiff_won(r) else CLAIM_REMEDIES[rng.choice(r.claims).title]
+    side = sorted(DEFENSE_REMEDY_SET) if plaintiff_won(r) else CLAIM_REMEDIES[rng.choice(r.claims).title]
     r.remedy = rng.choice(side)
     return r
 
@@ -304,7 +304,7 @@ def _b_remedy_matches_outcome(r: LegalRecord, rng: random.Random) -> LegalRecord
 # -- the appeal -------------------------------------------------------------------------------------------------
 
 def _c_appellant_lost_below(r: LegalRecord) -> Result:
-    winner, loser = _winner_loser(r)
+    winner, loser = winner_loser(r)
     if r.appeal.appellant != loser:
         return f"{r.appeal.appellant} appeals a judgment that favoured it", ("appeal.appellant",)
     return None
@@ -312,12 +312,12 @@ def _c_appellant_lost_below(r: LegalRecord) -> Result:
 
 def _b_appellant_lost_below(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    r.appeal.appellant = _winner_loser(r)[0]
+    r.appeal.appellant = winner_loser(r)[0]
     return r
 
 
 def _c_outcome_matches_ruling(r: LegalRecord) -> Result:
-    winner, loser = _winner_loser(r)
+    winner, loser = winner_loser(r)
     want = winner if r.appeal.disposition == "Affirmed" else loser
     if r.appeal.prevailing_party != want:
         return f"{r.appeal.disposition} should leave judgment for {want}", ("appeal.prevailing_party", "appeal.disposition")
@@ -332,7 +332,7 @@ def _b_outcome_matches_ruling(r: LegalRecord, rng: random.Random) -> LegalRecord
 
 
 def _c_standard_of_review_fits(r: LegalRecord) -> Result:
-    system, kind = _system_of(r), DISPOSITION_KIND.get(r.disposition)
+    system, kind = system_of(r), DISPOSITION_KIND.get(r.disposition)
     if system is None or kind is None:
         return None
     want = STANDARDS_OF_REVIEW[system][kind]
@@ -343,7 +343,7 @@ def _c_standard_of_review_fits(r: LegalRecord) -> Result:
 
 def _b_standard_of_review_fits(r: LegalRecord, rng: random.Random) -> LegalRecord:
     r = copy_record(r)
-    want = STANDARDS_OF_REVIEW[_system_of(r)][DISPOSITION_KIND[r.disposition]]
+    want = STANDARDS_OF_REVIEW[system_of(r)][DISPOSITION_KIND[r.disposition]]
     r.appeal.standard_of_review = other(rng, ALL_STANDARDS, want)
     return r
 

@@ -8,20 +8,20 @@ from typing import Any, Mapping
 
 from world_model.core import Variable
 from world_model.legal.law import (
-    _DISPOSITION_CUM,
-    _EFFECTIVE_DATES,
-    _SYSTEM_CUM,
-    _between,
-    _company,
-    _person,
-    _pick,
-    _precedent_dict,
-    _weighted,
+    DISPOSITION_CUM,
+    EFFECTIVE_DATES,
+    SYSTEM_CUM,
     add_months,
     amount_in_words,
+    between,
     citation_name,
+    company_name,
     expected_reporter,
     expected_volume,
+    person_name,
+    pick,
+    precedent_dict,
+    weighted,
 )
 from world_model.legal.tables import (
     APPEAL_DEADLINE_DAYS,
@@ -51,15 +51,15 @@ V = Mapping[str, Any]
 
 
 def _s_jurisdiction(rng: random.Random, v: V) -> str:
-    return _weighted(rng, SYSTEMS, _SYSTEM_CUM)
+    return weighted(rng, SYSTEMS, SYSTEM_CUM)
 
 
 def _s_trial_court(rng: random.Random, v: V) -> str:
-    return _pick(rng, TRIAL_COURTS_BY_SYSTEM[v["jurisdiction"]])
+    return pick(rng, TRIAL_COURTS_BY_SYSTEM[v["jurisdiction"]])
 
 
 def _s_appellate_court(rng: random.Random, v: V) -> str:
-    return _pick(rng, TRIAL_COURTS[v["trial_court"]].appeals_to)
+    return pick(rng, TRIAL_COURTS[v["trial_court"]].appeals_to)
 
 
 def _s_supreme_court(rng: random.Random, v: V) -> str:
@@ -67,7 +67,7 @@ def _s_supreme_court(rng: random.Random, v: V) -> str:
 
 
 def _s_case_type(rng: random.Random, v: V) -> str:
-    return _pick(rng, CASE_TYPES_BY_COURT[v["trial_court"]])
+    return pick(rng, CASE_TYPES_BY_COURT[v["trial_court"]])
 
 
 def _s_contract_type(rng: random.Random, v: V) -> tuple[str, str, str]:
@@ -80,16 +80,16 @@ def _s_contract_type(rng: random.Random, v: V) -> tuple[str, str, str]:
 def _s_plaintiff(rng: random.Random, v: V) -> dict:
     kind = CASE_TYPES[v["case_type"]].plaintiff_kind
     title, role, _ = v["contract_type"]
-    return {"name": _person(rng) if kind == "individual" else _company(rng, title, role), "kind": kind}
+    return {"name": person_name(rng) if kind == "individual" else company_name(rng, title, role), "kind": kind}
 
 
 def _s_defendant(rng: random.Random, v: V) -> dict:
     kind = CASE_TYPES[v["case_type"]].defendant_kind
     title, _, role = v["contract_type"]
     if kind == "municipality":
-        name = _pick(rng, TRIAL_COURTS[v["trial_court"]].municipalities)
+        name = pick(rng, TRIAL_COURTS[v["trial_court"]].municipalities)
     else:
-        name = _company(rng, title, role, avoid=v["plaintiff"]["name"])
+        name = company_name(rng, title, role, avoid=v["plaintiff"]["name"])
     return {"name": name, "kind": kind}
 
 
@@ -101,15 +101,15 @@ def _s_case_name(rng: random.Random, v: V) -> str:
 def _s_governing_law(rng: random.Random, v: V) -> str:
     """Home-state law where the court sits in a modelled state, else a choice-of-law clause (New York favoured)."""
     state = TRIAL_COURTS[v["trial_court"]].state
-    return state if state in STATES else _pick(rng, (STATES[0], STATES[0], STATES[1], STATES[2]))
+    return state if state in STATES else pick(rng, (STATES[0], STATES[0], STATES[1], STATES[2]))
 
 
 def _s_effective_date(rng: random.Random, v: V) -> date:
-    return _pick(rng, _EFFECTIVE_DATES)
+    return pick(rng, EFFECTIVE_DATES)
 
 
 def _s_term_months(rng: random.Random, v: V) -> int:
-    return _pick(rng, CONTRACTS[v["contract_type"][0]].terms)
+    return pick(rng, CONTRACTS[v["contract_type"][0]].terms)
 
 
 def _s_expiration_date(rng: random.Random, v: V) -> date:
@@ -123,7 +123,7 @@ def _s_installments(rng: random.Random, v: V) -> int:
 def _s_installment_amount(rng: random.Random, v: V) -> float:
     lo, hi = CONTRACTS[v["contract_type"][0]].installment
     step = 500 if hi >= 200_000 else 100 if hi >= 5_000 else 10
-    return float(_between(rng, lo // step, hi // step) * step)
+    return float(between(rng, lo // step, hi // step) * step)
 
 
 def _s_total_value(rng: random.Random, v: V) -> float:
@@ -142,7 +142,7 @@ def _s_obligations(rng: random.Random, v: V) -> list[dict]:
     span = v["expiration_date"].toordinal() - start
     first, second = spec.roles if rng.random() < 0.5 else spec.roles[::-1]
     duties, latest = spec.duties, min(200, span - 20) - 19
-    return [{"obligor": role, "duty": _pick(rng, duties[role]),
+    return [{"obligor": role, "duty": pick(rng, duties[role]),
              "due_date": date.fromordinal(start + 20 + int(rng.random() * latest))} for role in (first, second)]
 
 
@@ -161,11 +161,11 @@ def _s_contract(rng: random.Random, v: V) -> dict:
 
 def _s_breach_date(rng: random.Random, v: V) -> date:
     span = (v["expiration_date"].toordinal() - v["effective_date"].toordinal()) // 2
-    return date.fromordinal(v["effective_date"].toordinal() + _between(rng, 30, span))
+    return date.fromordinal(v["effective_date"].toordinal() + between(rng, 30, span))
 
 
 def _s_filed_date(rng: random.Random, v: V) -> date:
-    return date.fromordinal(v["breach_date"].toordinal() + _between(rng, 30, 300))
+    return date.fromordinal(v["breach_date"].toordinal() + between(rng, 30, 300))
 
 
 _DOCKET_FORMATS = {court: spec.docket_format.replace("{yy}", "{0:02d}").replace("{yyyy}", "{1}").replace("{seq", "{2")
@@ -174,11 +174,11 @@ _DOCKET_FORMATS = {court: spec.docket_format.replace("{yy}", "{0:02d}").replace(
 
 def _s_docket_number(rng: random.Random, v: V) -> str:
     year = v["filed_date"].year
-    return _DOCKET_FORMATS[v["trial_court"]].format(year % 100, year, _between(rng, 100, 9999))
+    return _DOCKET_FORMATS[v["trial_court"]].format(year % 100, year, between(rng, 100, 9999))
 
 
 def _s_disposition_kind(rng: random.Random, v: V) -> str:
-    return _weighted(rng, DISPOSITION_KINDS, _DISPOSITION_CUM)
+    return weighted(rng, DISPOSITION_KINDS, DISPOSITION_CUM)
 
 
 def _s_disposition(rng: random.Random, v: V) -> str:
@@ -194,7 +194,7 @@ def _s_trial_winner(rng: random.Random, v: V) -> str:
 def _s_claim_specs(rng: random.Random, v: V) -> tuple[tuple[str, str], tuple[str, str]]:
     """The primary claim the case type brings, under the forum's law or else the contract's, plus breach of contract."""
     system, law = v["jurisdiction"], v["governing_law"]
-    title = _pick(rng, CASE_TYPES[v["case_type"]].claims)
+    title = pick(rng, CASE_TYPES[v["case_type"]].claims)
     statutes = CLAIM_STATUTES[title]
     return (title, statutes.get(system) or statutes[law]), (CONTRACT_CLAIM, CLAIM_STATUTES[CONTRACT_CLAIM][law])
 
@@ -229,7 +229,7 @@ def _s_remedy(rng: random.Random, v: V) -> str:
     """Relief on the claim the plaintiff won, else the defence judgment the system enters."""
     for (title, _), finding in zip(v["claim_specs"], v["findings"]):
         if finding == "sustained":
-            return _pick(rng, CLAIM_REMEDIES[title])
+            return pick(rng, CLAIM_REMEDIES[title])
     if v["disposition_kind"] == "mtd":
         return DEFENSE_REMEDIES["mtd"]
     return DEFENSE_REMEDIES.get(v["jurisdiction"], DEFENSE_REMEDIES["other"])
@@ -240,22 +240,22 @@ _HEARING_DELAY = {"mtd": (90, 240), "sj": (200, 420), "bench": (300, 520), "jury
 
 def _after(key: str, lo: int, hi: int) -> Any:
     def sample(rng: random.Random, v: V) -> date:
-        return date.fromordinal(v[key].toordinal() + _between(rng, lo, hi))
+        return date.fromordinal(v[key].toordinal() + between(rng, lo, hi))
     return sample
 
 
 def _s_hearing_date(rng: random.Random, v: V) -> date:
     lo, hi = _HEARING_DELAY[v["disposition_kind"]]
-    return date.fromordinal(v["filed_date"].toordinal() + _between(rng, lo, hi))
+    return date.fromordinal(v["filed_date"].toordinal() + between(rng, lo, hi))
 
 
 def _s_notice_date(rng: random.Random, v: V) -> date:
-    return date.fromordinal(v["judgment_date"].toordinal() + _between(rng, 3, APPEAL_DEADLINE_DAYS[v["jurisdiction"]]))
+    return date.fromordinal(v["judgment_date"].toordinal() + between(rng, 3, APPEAL_DEADLINE_DAYS[v["jurisdiction"]]))
 
 
 def _s_petition_date(rng: random.Random, v: V) -> date:
     first, last = REVIEW_WINDOW_DAYS[v["jurisdiction"]]
-    return date.fromordinal(v["decided_date"].toordinal() + _between(rng, max(first, 5), last))
+    return date.fromordinal(v["decided_date"].toordinal() + between(rng, max(first, 5), last))
 
 
 def _s_dates(rng: random.Random, v: V) -> dict:
@@ -284,7 +284,7 @@ def _s_standard_of_review(rng: random.Random, v: V) -> str:
 
 
 def _s_precedent(rng: random.Random, v: V) -> dict:
-    return _precedent_dict(_pick(rng, PRECEDENTS_FOR[v["jurisdiction"], v["disposition_kind"]]))
+    return precedent_dict(pick(rng, PRECEDENTS_FOR[v["jurisdiction"], v["disposition_kind"]]))
 
 
 def _s_citation(rng: random.Random, v: V) -> dict:
@@ -292,7 +292,7 @@ def _s_citation(rng: random.Random, v: V) -> dict:
     reporter = expected_reporter(APPELLATE_COURTS[v["appellate_court"]].system, decided)
     volumes = REPORTER_VOLUMES[reporter]
     volume = round(expected_volume(reporter, decided) + (0.8 * rng.random() - 0.4) * volumes.per_year)
-    return {"volume": min(max(volume, 1), volumes.last), "reporter": reporter, "page": _between(rng, 1, 1450),
+    return {"volume": min(max(volume, 1), volumes.last), "reporter": reporter, "page": between(rng, 1, 1450),
             "court": APPELLATE_COURTS[v["appellate_court"]].abbreviation, "year": decided.year}
 
 

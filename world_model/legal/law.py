@@ -30,10 +30,10 @@ from world_model.legal.tables import (
 Result = str | tuple[str, tuple[str, ...]] | None
 
 
-_SYSTEM_CUM = tuple(sum(SYSTEM_WEIGHTS[: i + 1]) for i in range(len(SYSTEM_WEIGHTS)))
-_DISPOSITION_CUM = tuple(sum(DISPOSITION_WEIGHTS[: i + 1]) for i in range(len(DISPOSITION_WEIGHTS)))
+SYSTEM_CUM = tuple(sum(SYSTEM_WEIGHTS[: i + 1]) for i in range(len(SYSTEM_WEIGHTS)))
+DISPOSITION_CUM = tuple(sum(DISPOSITION_WEIGHTS[: i + 1]) for i in range(len(DISPOSITION_WEIGHTS)))
 # Contracts take effect on days 1-28 of a month from January 2013 to December 2018.
-_EFFECTIVE_DATES = tuple(date(y, m, day) for y in range(2013, 2019) for m in range(1, 13) for day in range(1, 29))
+EFFECTIVE_DATES = tuple(date(y, m, day) for y in range(2013, 2019) for m in range(1, 13) for day in range(1, 29))
 _DAYS_PER_YEAR = 365.25
 
 
@@ -43,17 +43,18 @@ _REPORTER_ERAS = {system: tuple((era.since.toordinal(), era.reporter) for era in
 _VOLUME_ONE = {name: volumes.volume_one.toordinal() for name, volumes in REPORTER_VOLUMES.items()}
 
 
-def _pick(rng: random.Random, options: Any) -> Any:
+def pick(rng: random.Random, options: Any) -> Any:
     """One uniform draw from a sequence; much cheaper than Random.choice on the sampling hot path."""
     return options[int(rng.random() * len(options))]
 
 
-def _between(rng: random.Random, lo: int, hi: int) -> int:
+def between(rng: random.Random, lo: int, hi: int) -> int:
     """A uniform integer in [lo, hi] from a single draw."""
     return lo + int(rng.random() * (hi - lo + 1))
 
 
-def _weighted(rng: random.Random, options: Any, cumulative: Any) -> Any:
+def weighted(rng: random.Random, options: Any, cumulative: Any) -> Any:
+    """A weighted draw over options given their cumulative weights, in one random() call."""
     x = rng.random() * cumulative[-1]
     for option, edge in zip(options, cumulative):
         if x < edge:
@@ -123,24 +124,28 @@ def expected_volume(reporter: str, decided: date) -> float:
     return 1 + (decided.toordinal() - _VOLUME_ONE[reporter]) / _DAYS_PER_YEAR * REPORTER_VOLUMES[reporter].per_year
 
 
-def _system_of(record: LegalRecord) -> str | None:
+def system_of(record: LegalRecord) -> str | None:
+    """The court system of the record's trial court, or None for an unknown court."""
     court = TRIAL_COURTS.get(record.trial_court)
     return court.system if court else None
 
 
-def _plaintiff_won(record: LegalRecord) -> bool:
+def plaintiff_won(record: LegalRecord) -> bool:
+    """Whether any claim was sustained: judgment then goes to the plaintiff."""
     for c in record.claims:
         if c.finding == "sustained":
             return True
     return False
 
 
-def _winner_loser(record: LegalRecord) -> tuple[str, str]:
+def winner_loser(record: LegalRecord) -> tuple[str, str]:
+    """(winner, loser) of the trial court's judgment."""
     p, d = record.plaintiff.name, record.defendant.name
-    return (p, d) if _plaintiff_won(record) else (d, p)
+    return (p, d) if plaintiff_won(record) else (d, p)
 
 
-def _docket_year(docket: str, court: str) -> int | None:
+def docket_year(docket: str, court: str) -> int | None:
+    """The filing year a case number carries in its court's format, or None if unreadable."""
     start, end = TRIAL_COURTS[court].year_slice
     digits = docket[start:end]
     if not digits.isdigit():
@@ -148,19 +153,22 @@ def _docket_year(docket: str, court: str) -> int | None:
     return int(digits) + (2000 if len(digits) == 2 else 0)
 
 
-def _company(rng: random.Random, contract: str, role: str, avoid: str = "") -> str:
+def company_name(rng: random.Random, contract: str, role: str, avoid: str = "") -> str:
+    """A company name fitting its role in the contract, not sharing a stem with `avoid`."""
     words = INDUSTRY[contract, role]
     while True:
-        stem = _pick(rng, COMPANY_STEMS)
+        stem = pick(rng, COMPANY_STEMS)
         if not avoid.startswith(stem):
-            return f"{stem} {_pick(rng, words)}{_pick(rng, COMPANY_SUFFIXES)}"
+            return f"{stem} {pick(rng, words)}{pick(rng, COMPANY_SUFFIXES)}"
 
 
-def _person(rng: random.Random) -> str:
-    return f"{_pick(rng, FIRST_NAMES)} {_pick(rng, MIDDLE_INITIALS)} {_pick(rng, LAST_NAMES)}"
+def person_name(rng: random.Random) -> str:
+    """A full name with middle initial."""
+    return f"{pick(rng, FIRST_NAMES)} {pick(rng, MIDDLE_INITIALS)} {pick(rng, LAST_NAMES)}"
 
 
-def _precedent_dict(p: PrecedentRow) -> dict:
+def precedent_dict(p: PrecedentRow) -> dict:
+    """The citation fields of a precedent row, as the record stores them."""
     return {"name": p.name, "volume": p.volume, "reporter": p.reporter, "page": p.page,
             "parenthetical": p.parenthetical}
 

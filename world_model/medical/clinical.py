@@ -25,7 +25,7 @@ FIRST_ADMISSION, LAST_ADMISSION = date(2018, 1, 1).toordinal(), date(2024, 12, 3
 ACUTE_ONSET_DAYS = 14  # an admitting diagnosis is made at most this long before admission
 CHRONIC_HISTORY_DAYS = 25 * 365  # chronic diagnoses are drawn from this window before admission
 FLAGS = ("low", "normal", "high")
-_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ def _normal_band(bounds: tuple[float, float | None], explicit: tuple[float, floa
     return (low + inset, high - inset)
 
 
-def _range_text(bounds: tuple[float, float | None], decimals: int) -> str:
+def range_text(bounds: tuple[float, float | None], decimals: int) -> str:
     """A reference range as a lab report prints it: `12.0-15.5`, or `≥60` when there is no upper limit."""
     low, high = bounds
     return f"≥{low:.{decimals}f}" if high is None else f"{low:.{decimals}f}-{high:.{decimals}f}"
@@ -108,7 +108,7 @@ def _range_text(bounds: tuple[float, float | None], decimals: int) -> str:
 def _lab_def(name: str, row: LabRow) -> LabDef:
     ranges = {"female": row.female, "male": row.male}
     normals = {sex: _normal_band(r, row.normal) if r[1] is not None else (r[0], r[0]) for sex, r in ranges.items()}
-    texts = {sex: _range_text(r, row.decimals) for sex, r in ranges.items()}
+    texts = {sex: range_text(r, row.decimals) for sex, r in ranges.items()}
     return LabDef(name, row.loinc, row.unit, ranges, row.decimals, {"low": row.low, "high": row.high}, normals,
                   row.wrong_unit, texts)
 
@@ -146,7 +146,7 @@ SEX_ONLY = {
     sex: tuple(h for h in HISTORY if h.sex == sex and not any(h.name in d.contra for d in DRUG.values()))
     for sex in ("female", "male")
 }
-_SAFE_HISTORY = ("Obstructive sleep apnea (adult) (pediatric)", "Unspecified age-related cataract",
+SAFE_HISTORY = ("Obstructive sleep apnea (adult) (pediatric)", "Unspecified age-related cataract",
                  "Nicotine dependence, cigarettes, uncomplicated")
 
 
@@ -199,25 +199,28 @@ def creatinine_for(egfr: float, age: int, sex: str) -> float:
     return kappa * ratio
 
 
-def _crosses(value: float, op: str, threshold: float) -> bool:
+def crosses(value: float, op: str, threshold: float) -> bool:
+    """Whether a value is past a contraindication threshold in the stated direction."""
     return value < threshold if op == "<" else value > threshold
 
 
-def _choice(rng: random.Random, options: tuple | list) -> Any:
+def choice(rng: random.Random, options: tuple | list) -> Any:
     """One C-level draw instead of random.choice's rejection loop; its bias (n / 2**53) is negligible."""
     return options[int(rng.random() * len(options))]
 
 
-def _randint(rng: random.Random, low: int, high: int) -> int:
+def randint(rng: random.Random, low: int, high: int) -> int:
+    """A uniform integer in [low, high] from a single draw."""
     return low + int(rng.random() * (high - low + 1))
 
 
-def _pick(rng: random.Random, table: tuple[tuple[Problem, ...], list[float]]) -> Problem:
+def pick(rng: random.Random, table: tuple[tuple[Problem, ...], list[float]]) -> Problem:
+    """A weighted draw of one problem from (problems, cumulative weights)."""
     items, cum = table
     return items[bisect_right(cum, rng.random() * cum[-1])]
 
 
-def _treatable(problems: list[Problem], names: set[str]) -> bool:
+def treatable(problems: list[Problem], names: set[str]) -> bool:
     """Every active problem keeps at least one indicated drug that nothing stated rules out."""
     return all(any(DRUG[d].contra.isdisjoint(names) for d in p.drugs) for p in problems)
 
@@ -235,7 +238,7 @@ def _labs_agree(problems: list[Problem], candidate: Problem) -> bool:
 def _pair_ok(a: Problem, b: Problem) -> bool:
     """Two active problems can coexist: not the same group, no opposite lab findings, both still treatable."""
     return (a is not b and not (a.group and a.group == b.group) and _labs_agree([a], b)
-            and _treatable([a, b], {a.name, b.name}))
+            and treatable([a, b], {a.name, b.name}))
 
 
 COMPATIBLE = frozenset((a.name, b.name) for a in PRIMARY + COMORBID for b in COMORBID if _pair_ok(a, b))
@@ -243,17 +246,17 @@ COMPATIBLE = frozenset((a.name, b.name) for a in PRIMARY + COMORBID for b in COM
 RISKY = {p.name: frozenset(c for d in p.drugs for c in DRUG[d].contra) for p in PRIMARY + COMORBID}
 
 
-def _ruled_out(drug: Drug, names: set[str], lab_value: Callable[[str], float | None],
+def ruled_out(drug: Drug, names: set[str], lab_value: Callable[[str], float | None],
                vital_value: Callable[[str], float]) -> str | None:
     """Why a drug is contraindicated here (a stated problem, a lab value, a vital sign), or None."""
     if not drug.contra.isdisjoint(names):
         return f"{drug.name} is contraindicated by {min(drug.contra & names)}"
     for lab, op, threshold in drug.lab_rules:
         value = lab_value(lab)
-        if value is not None and _crosses(value, op, threshold):
+        if value is not None and crosses(value, op, threshold):
             return f"{drug.name} is contraindicated with {lab} {op} {threshold:g} ({value:g})"
     for vital, op, threshold in drug.vital_rules:
         value = vital_value(vital)
-        if _crosses(value, op, threshold):
+        if crosses(value, op, threshold):
             return f"{drug.name} is contraindicated with {vital} {op} {threshold:g} ({value:g})"
     return None

@@ -23,12 +23,12 @@ from world_model.medical.clinical import (
     SEX_ONLY,
     LabDef,
     Problem,
-    _crosses,
-    _range_text,
-    _ruled_out,
     add_years,
     age_at,
     ckd_epi_2021,
+    crosses,
+    range_text,
+    ruled_out,
 )
 from world_model.medical.record import MedicalRecord
 from world_model.medical.tables import EGFR, EGFR_STAGES, ROUTES, UNRELATED_SERVICES, VITALS, VITAL_STATES
@@ -187,7 +187,7 @@ def _c_vitals_support(r: MedicalRecord) -> Any:
         for state in p.vitals:
             name, op, threshold = VITAL_STATES[state]
             value = _vital_value(r, name)
-            if not (value >= threshold if op == ">=" else _crosses(value, op, threshold)):
+            if not (value >= threshold if op == ">=" else crosses(value, op, threshold)):
                 return f"{c.name} implies {state}, but {name} is {value:g}", (f"vitals.{name}",)
     return None
 
@@ -327,7 +327,7 @@ def _b_lab_range(r: MedicalRecord, rng: random.Random) -> MedicalRecord:
         low = round(max(low * rng.uniform(1.25, 1.6), low + step), d.decimals)
     else:
         high = round(max(high * rng.uniform(1.3, 1.8), high + step), d.decimals)
-    lab.reference_range = _range_text((low, high), d.decimals)
+    lab.reference_range = range_text((low, high), d.decimals)
     return out
 
 
@@ -431,7 +431,7 @@ def _c_medication_contraindicated(r: MedicalRecord) -> Any:
             continue
         if lab_values is None:
             lab_values = {lab.name: lab.value for lab in r.labs}.get
-        reason = _ruled_out(drug, names, lab_values, lambda name: getattr(r.vitals, name))
+        reason = ruled_out(drug, names, lab_values, lambda name: getattr(r.vitals, name))
         if reason:
             return reason, (f"medications[{i}].name",)
     return None

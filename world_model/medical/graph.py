@@ -11,6 +11,7 @@ from world_model.medical.clinical import (
     CHRONIC_HISTORY_DAYS,
     COMORBID_BY_SEX,
     COMPATIBLE,
+    DAYS_IN_MONTH,
     FIRST_ADMISSION,
     HISTORY_BY_SEX,
     LAB,
@@ -21,18 +22,17 @@ from world_model.medical.clinical import (
     PROBLEM,
     PROBLEM_DRUGS,
     RISKY,
-    _DAYS_IN_MONTH,
-    _SAFE_HISTORY,
+    SAFE_HISTORY,
     LabDef,
     Problem,
-    _choice,
-    _pick,
-    _randint,
-    _ruled_out,
-    _treatable,
     add_years,
+    choice,
     ckd_epi_2021,
     creatinine_for,
+    pick,
+    randint,
+    ruled_out,
+    treatable,
 )
 from world_model.medical.tables import (
     BASELINE_LABS,
@@ -59,32 +59,32 @@ def _s_age(rng: random.Random, v: Values) -> int:
 
 
 def _s_admission_date(rng: random.Random, v: Values) -> date:
-    return date.fromordinal(_randint(rng, FIRST_ADMISSION, LAST_ADMISSION))
+    return date.fromordinal(randint(rng, FIRST_ADMISSION, LAST_ADMISSION))
 
 
 def _s_date_of_birth(rng: random.Random, v: Values) -> date:
     """A birthday that makes the patient exactly `age` on admission (never 29 February)."""
     admitted, age = v["admission_date"], v["age"]
-    month = _randint(rng, 1, 12)
-    day = _randint(rng, 1, _DAYS_IN_MONTH[month])
+    month = randint(rng, 1, 12)
+    day = randint(rng, 1, DAYS_IN_MONTH[month])
     year = admitted.year - age - ((admitted.month, admitted.day) < (month, day))
     return date(year, month, day)
 
 
 def _s_patient_name(rng: random.Random, v: Values) -> str:
-    return f"{_choice(rng, FIRST_NAMES[v['sex']])} {_choice(rng, LAST_NAMES)}"
+    return f"{choice(rng, FIRST_NAMES[v['sex']])} {choice(rng, LAST_NAMES)}"
 
 
 def _s_mrn(rng: random.Random, v: Values) -> str:
-    return str(_randint(rng, 10_000_000, 99_999_999))
+    return str(randint(rng, 10_000_000, 99_999_999))
 
 
 def _s_facility(rng: random.Random, v: Values) -> str:
-    return _choice(rng, FACILITIES)
+    return choice(rng, FACILITIES)
 
 
 def _physician(rng: random.Random) -> str:
-    return f"Dr. {_choice(rng, PHYSICIAN_FIRST)} {_choice(rng, LAST_NAMES)}"
+    return f"Dr. {choice(rng, PHYSICIAN_FIRST)} {choice(rng, LAST_NAMES)}"
 
 
 def _s_referring(rng: random.Random, v: Values) -> str:
@@ -93,13 +93,13 @@ def _s_referring(rng: random.Random, v: Values) -> str:
 
 def _s_attending(rng: random.Random, v: Values) -> str:
     name = _physician(rng)
-    return name if name != v["referring"] else f"Dr. {_choice(rng, PHYSICIAN_FIRST)} Alvarez"
+    return name if name != v["referring"] else f"Dr. {choice(rng, PHYSICIAN_FIRST)} Alvarez"
 
 
 def _s_primary_condition(rng: random.Random, v: Values) -> Problem:
     age = v["age"]
     while True:
-        p = _pick(rng, PRIMARY_BY_SEX[v["sex"]])
+        p = pick(rng, PRIMARY_BY_SEX[v["sex"]])
         if p.min_age <= age:
             return p
 
@@ -112,11 +112,11 @@ def _s_comorbidities(rng: random.Random, v: Values) -> list[Problem]:
     for _ in range(12 * wanted):
         if len(chosen) == wanted:
             break
-        c = _pick(rng, COMORBID_BY_SEX[v["sex"]])
+        c = pick(rng, COMORBID_BY_SEX[v["sex"]])
         current = [primary, *chosen]
         if c.min_age > age or not all((p.name, c.name) in COMPATIBLE for p in current):
             continue
-        if not chosen or _treatable(current + [c], {p.name for p in current} | {c.name}):
+        if not chosen or treatable(current + [c], {p.name for p in current} | {c.name}):
             chosen.append(c)
     return chosen
 
@@ -126,12 +126,12 @@ def _diagnosed(rng: random.Random, p: Problem, born: date, admitted: date) -> da
     earliest = add_years(born, p.min_age).toordinal()
     day = admitted.toordinal()
     if "P" in p.roles:
-        return date.fromordinal(max(day - _randint(rng, 0, 2), earliest))
+        return date.fromordinal(max(day - randint(rng, 0, 2), earliest))
     low = max(add_years(born, max(p.min_age, 18)).toordinal(), day - CHRONIC_HISTORY_DAYS)
     high = day - 30
     if low > high:
         low, high = earliest, day
-    return date.fromordinal(_randint(rng, low, high))
+    return date.fromordinal(randint(rng, low, high))
 
 
 def _s_conditions(rng: random.Random, v: Values) -> list[dict]:
@@ -141,11 +141,11 @@ def _s_conditions(rng: random.Random, v: Values) -> list[dict]:
 
 
 def _s_service(rng: random.Random, v: Values) -> str:
-    return _choice(rng, v["primary_condition"].services)
+    return choice(rng, v["primary_condition"].services)
 
 
 def _s_length_of_stay(rng: random.Random, v: Values) -> int:
-    return _randint(rng, *v["primary_condition"].stay)
+    return randint(rng, *v["primary_condition"].stay)
 
 
 def _s_discharge_date(rng: random.Random, v: Values) -> date:
@@ -153,7 +153,7 @@ def _s_discharge_date(rng: random.Random, v: Values) -> date:
 
 
 def _s_follow_up_date(rng: random.Random, v: Values) -> date:
-    return v["discharge_date"] + timedelta(days=_randint(rng, 7, 42))
+    return v["discharge_date"] + timedelta(days=randint(rng, 7, 42))
 
 
 def _s_history(rng: random.Random, v: Values) -> list[dict]:
@@ -167,25 +167,25 @@ def _s_history(rng: random.Random, v: Values) -> list[dict]:
     for _ in range(20 * wanted):
         if len(chosen) == wanted:
             break
-        h = _pick(rng, HISTORY_BY_SEX[v["sex"]])
+        h = pick(rng, HISTORY_BY_SEX[v["sex"]])
         if h.min_age > age or h.name in names or (h.group and h.group in groups):
             continue
-        if h.name not in risky or _treatable(problems, names | {h.name}):
+        if h.name not in risky or treatable(problems, names | {h.name}):
             chosen.append(h)
             names.add(h.name)
     if not chosen:
-        fallback = next(PROBLEM[n] for n in _SAFE_HISTORY if n not in names and PROBLEM[n].min_age <= age)
+        fallback = next(PROBLEM[n] for n in SAFE_HISTORY if n not in names and PROBLEM[n].min_age <= age)
         chosen.append(fallback)
     return [{"name": h.name, "code": h.code} for h in chosen]
 
 
 def _s_symptoms(rng: random.Random, v: Values) -> list[str]:
     options = v["primary_condition"].symptoms
-    i, j = _randint(rng, 0, len(options) - 1), _randint(rng, 0, len(options) - 2)
+    i, j = randint(rng, 0, len(options) - 1), randint(rng, 0, len(options) - 2)
     symptoms = [options[i], options[j + (j >= i)]]
     extra = [s for p in v["comorbidities"] for s in p.symptoms if s not in symptoms]
     if extra and rng.random() < 0.6:
-        symptoms.append(_choice(rng, extra))
+        symptoms.append(choice(rng, extra))
     return symptoms
 
 
@@ -212,9 +212,9 @@ def _s_kidney_function(rng: random.Random, v: Values) -> int:
     state = v["lab_states"].get(EGFR, "normal")
     if state != "normal":
         low, high = EGFR_STAGES[state]
-        return _randint(rng, low + 1, high - 1)
+        return randint(rng, low + 1, high - 1)
     low, high = _NORMAL_EGFR[sex][age]
-    return _randint(rng, low, high)
+    return randint(rng, low, high)
 
 
 def _s_creatinine(rng: random.Random, v: Values) -> float:
@@ -261,7 +261,7 @@ def _s_vital_states(rng: random.Random, v: Values) -> frozenset[str]:
 def _vital(rng: random.Random, states: frozenset[str], name: str) -> float:
     row = VITALS[name]
     low, high = row.abnormal if row.state in states else row.normal
-    return _randint(rng, low, high) if row.decimals == 0 else round(low + (high - low) * rng.random(), row.decimals)
+    return randint(rng, low, high) if row.decimals == 0 else round(low + (high - low) * rng.random(), row.decimals)
 
 
 def _s_temperature(rng: random.Random, v: Values) -> float:
@@ -287,7 +287,7 @@ def _s_spo2(rng: random.Random, v: Values) -> int:
 
 
 def _s_height(rng: random.Random, v: Values) -> int:
-    return _randint(rng, *HEIGHT_CM[v["sex"]])
+    return randint(rng, *HEIGHT_CM[v["sex"]])
 
 
 def _s_weight(rng: random.Random, v: Values) -> float:
@@ -310,12 +310,12 @@ def _s_medications(rng: random.Random, v: Values) -> list[dict]:
     meds = []
     for p in problems:
         usable = [d for d in PROBLEM_DRUGS[p.name] if d.contra.isdisjoint(names)
-                  and not (d.has_rules and _ruled_out(d, names, lab_values, vital_values))]
+                  and not (d.has_rules and ruled_out(d, names, lab_values, vital_values))]
         fresh = [d for d in usable if d.name not in used] or usable
-        drug = _choice(rng, fresh)
+        drug = choice(rng, fresh)
         used.add(drug.name)
-        meds.append({"name": drug.name, "dose": _choice(rng, drug.doses), "dose_unit": drug.unit,
-                     "route": _choice(rng, drug.routes), "frequency": _choice(rng, drug.frequencies),
+        meds.append({"name": drug.name, "dose": choice(rng, drug.doses), "dose_unit": drug.unit,
+                     "route": choice(rng, drug.routes), "frequency": choice(rng, drug.frequencies),
                      "indication": p.code})
     return meds
 
@@ -324,14 +324,14 @@ def _s_procedures(rng: random.Random, v: Values) -> list[dict]:
     """The admitting problem's work-up, sometimes one for a comorbidity, all during the stay."""
     admitted, stay = v["admission_date"], v["length_of_stay"]
     primary = v["primary_condition"]
-    name = _choice(rng, primary.procedures)
-    out = [{"name": name, "date": admitted + timedelta(days=_randint(rng, 0, stay)), "indication": primary.code}]
+    name = choice(rng, primary.procedures)
+    out = [{"name": name, "date": admitted + timedelta(days=randint(rng, 0, stay)), "indication": primary.code}]
     options = [p for p in v["comorbidities"] if p.procedures]
     if options and rng.random() < 0.5:
-        p = _choice(rng, options)
-        extra = _choice(rng, p.procedures)
+        p = choice(rng, options)
+        extra = choice(rng, p.procedures)
         if extra != name:
-            out.append({"name": extra, "date": admitted + timedelta(days=_randint(rng, 0, stay)), "indication": p.code})
+            out.append({"name": extra, "date": admitted + timedelta(days=randint(rng, 0, stay)), "indication": p.code})
     return out
 
 
