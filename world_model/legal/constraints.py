@@ -37,6 +37,7 @@ from world_model.legal.tables import (
     TRIAL_COURTS,
 )
 
+
 # -- courts -----------------------------------------------------------------------------------------------------
 
 def _c_trial_court_in_jurisdiction(r: LegalRecord) -> Result:
@@ -346,4 +347,5 @@ CONSTRAINTS: tuple[Constraint, ...] = COURT_RULES + DISPUTE_RULES
 
 
 def _broken_ids(record: LegalRecord) -> set[str]:
+    """Ids of every rule the record breaks: the date-order breaker keeps swaps that break only its own rule."""
     return {c.id for c in CONSTRAINTS if c.test(record) is not None}
