@@ -74,15 +74,19 @@ def logical(
     """Edits that make the document state a record its own constraints forbid, the ids it breaks, that record.
 
     With `window` (the document is a cut of a whole rendering), the violated rendering is cut the same
-    way, and only violations whose fields and constraint inputs the whole document renders all lie inside
-    the cut count; a draw whose own constraint is not wholly visible there is re-drawn like one that does
-    not show at all.
+    way; the constraint to break is drawn among those whose inputs the window shows (wherever the whole
+    document renders them), and only violations whose fields and inputs all show count: a draw whose own
+    constraint does not wholly show is re-drawn like one that does not change the text at all.
     """
     if document.seed is None:
         raise ValueError("logical noise re-renders the document: render it with Domain.render so it carries its seed")
     inputs = {c.id: c.nodes for c in domain.constraints} if window is not None else {}
+    visible = sorted(cid for cid, nodes in inputs.items() if window.shows(nodes)) if window is not None else []
+    if window is not None and not visible:
+        return [], (), None
     for _ in range(config.max_tries):
-        broken, cid, violations = domain.violate_checked(record, rng.getrandbits(63))
+        wanted = rng.choice(visible) if visible else None  # in a window: only constraints it shows all inputs of
+        broken, cid, violations = domain.violate_checked(record, rng.getrandbits(63), wanted)
         rendered = domain.render(broken, document.seed, style=document.style)
         if window is not None:
             violations = [v for v in violations if window.shows((*v.fields, *inputs[v.constraint_id]))]
