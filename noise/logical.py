@@ -74,8 +74,8 @@ def logical(
     """Edits that make the document state a record its own constraints forbid, the ids it breaks, that record.
 
     With `window` (the document is a cut of a whole rendering), the violated rendering is cut the same
-    way; the constraint to break is drawn among those whose inputs the window shows (wherever the whole
-    document renders them), and only violations whose fields and inputs all show count: a draw whose own
+    way; the constraint to break is drawn among those whose inputs the window shows (one at least, and
+    every one the whole document renders), and only violations whose fields and inputs all show count: a draw whose own
     constraint does not wholly show is re-drawn like one that does not change the text at all.
     """
     if document.seed is None:

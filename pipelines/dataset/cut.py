@@ -44,8 +44,9 @@ class Cut:
         return window(document, start, end)
 
     def shows(self, fields: Sequence[str]) -> bool:
-        """Whether every listed field (or record part, e.g. `claims`) the whole document renders, the window renders."""
-        return all(mentions(self.shown, f) or not mentions(self.rendered, f) for f in fields)
+        """Whether the window renders one of the fields (or record parts, e.g. `claims`) and every one the whole document renders."""
+        seen = [mentions(self.shown, f) for f in fields]
+        return any(seen) and all(s or not mentions(self.rendered, f) for s, f in zip(seen, fields))
 
 
 def mentions(paths: frozenset[str], field: str) -> bool:
