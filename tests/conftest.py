@@ -77,3 +77,7 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+# ---- object storage: a real S3 API (moto's server) for tests that take s3:// paths --------------------
+from object_store import s3_bucket, s3_server  # noqa: E402,F401
