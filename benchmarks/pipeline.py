@@ -98,7 +98,7 @@ def main() -> None:
         runs = [max(trials[w], key=lambda r: r["rows_per_s"]) for w in (1, 2)]
         identical = all(
             (Path(runs[0]["out"]) / rel).read_bytes() == (Path(runs[1]["out"]) / rel).read_bytes()
-            for rel in ["manifest.json", *(f"shards/shard-{i:05d}.parquet" for i in range(args.shards))]
+            for rel in ["manifest.json", *(f"shards/train-{i:05d}.parquet" for i in range(args.shards))]
         )
     finally:
         shutil.rmtree(root, ignore_errors=True)

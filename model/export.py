@@ -3,8 +3,11 @@
 On disk every expert has its own keys (mlp.experts.{j}.gate_proj.weight, ...) and the balancing bias
 is mlp.gate.e_score_correction_bias, as in DeepSeek's checkpoints and transformers. MTP depth k is
 stored as layer num_hidden_layers + k with enorm, hnorm, eh_proj, shared_head.norm, and copies of the
-embedding and head (embed_tokens, shared_head.head), as DeepSeek-V3 ships them; transformers' causal
-LM skips those layers when loading. Only safetensors is read: loading never unpickles.
+embedding and head (embed_tokens, shared_head.head), as DeepSeek-V3 ships them, but in its own file,
+mtp.safetensors: transformers' DeepseekV3 ignores only layer 61 (the released model's MTP layer) and would
+report ours as unexpected keys, so model.safetensors holds the causal LM alone and loads clean. The folder
+also holds generation_config.json and a model card (README.md); every file is 0644. Only safetensors is
+read: loading never unpickles.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
+from pydantic import BaseModel, Field
 from safetensors import safe_open
 from safetensors.torch import save_file
 
@@ -24,6 +29,9 @@ from model.causal_lm import CausalLM
 from model.config import ModelConfig
 
 CONFIG_NAME, WEIGHTS_NAME, INDEX_NAME = "config.json", "model.safetensors", "model.safetensors.index.json"
+MTP_WEIGHTS_NAME = "mtp.safetensors"  # MTP layers in transformers' names, apart so that transformers loads clean
+GENERATION_CONFIG_NAME, CARD_NAME = "generation_config.json", "README.md"
+FILE_MODE = 0o644  # safetensors writes through a 0600 temp file (Rust tempfile) and renames it into place
 APR_WEIGHTS_NAME = "apr.safetensors"  # adaptive precision routing weights, our names; transformers never reads it
 APR_WARNING = (
     "APR is enabled: its estimator and refinement blocks are saved to {path} under their own names. "
@@ -45,6 +53,7 @@ def hf_config(cfg: ModelConfig) -> dict:
         "model_type": "deepseek_v3",
         **fields,
         "rope_parameters": {"rope_type": "default", "rope_theta": cfg.rope_theta},
+        "rope_theta": cfg.rope_theta,  # transformers 4.x reads only this (5.x reads rope_parameters)
         "attention_bias": False,
         "attention_dropout": 0.0,
         "dtype": "float32",
@@ -124,29 +133,121 @@ def to_hf_state_dict(model: CausalLM) -> dict[str, torch.Tensor]:
     return out
 
 
-def save_pretrained(model: CausalLM, directory: str | Path) -> None:
-    """Write config.json and model.safetensors, each through a temp file and a rename."""
+def is_mtp_key(key: str, cfg: ModelConfig) -> bool:
+    """Whether a transformers key belongs to an MTP layer (layer num_hidden_layers + k)."""
+    m = re.match(r"model\.layers\.(\d+)\.", key)
+    return m is not None and int(m[1]) >= cfg.num_hidden_layers
+
+
+def generation_config(cfg: ModelConfig) -> dict:
+    """generation_config.json: the special token ids of the config (greedy decoding, transformers' default)."""
+    return {k: getattr(cfg, k) for k in ("bos_token_id", "eos_token_id", "pad_token_id") if getattr(cfg, k) is not None}
+
+
+class CardInfo(BaseModel, extra="forbid"):
+    """What the trainer knows about a run, for the model card; every part optional."""
+
+    trained_on: dict[str, Any] = Field(default_factory=dict)  # e.g. dataset folder, config hash, rows, domains
+    curriculum: dict[str, Any] = Field(default_factory=dict)  # e.g. noise schedule, start, end
+    metrics: dict[str, float | int | None] = Field(default_factory=dict)  # e.g. final loss, lm_loss, tokens
+
+
+def _pairs(title: str, values: Mapping[str, Any]) -> list[str]:
+    """A two-column markdown table, or a line saying nothing was recorded."""
+    if not values:
+        return ["_Not recorded (the trainer passes it as `save_pretrained(..., card=CardInfo(...))`)._"]
+    rows = [f"| {k} | {json.dumps(v) if isinstance(v, (dict, list)) else v} |" for k, v in values.items()]
+    return [f"| {title.lower()} | value |", "| --- | --- |", *rows]
+
+
+def model_card(cfg: ModelConfig, info: CardInfo | None = None) -> str:
+    """README.md of an export: Hub metadata, the architecture, and what the trainer passed (data, curriculum, metrics)."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    info = info or CardInfo()
+    data = ModelCardData(library_name="transformers", pipeline_tag="text-generation", license="apache-2.0",
+                         language=["en"], tags=["deepseek_v3", "moe", "multi-token-prediction", "curriculum-learning"])
+    mtp = cfg.num_nextn_predict_layers
+    lines = [
+        "# Curriculum Forge DeepSeek-V3-style MoE",
+        "",
+        f"A {cfg.num_hidden_layers}-layer mixture-of-experts language model ({cfg.n_routed_experts} routed experts, "
+        f"{cfg.num_experts_per_tok} per token, {cfg.n_shared_experts} shared; multi-head latent attention; hidden "
+        f"{cfg.hidden_size}, vocabulary {cfg.vocab_size}) in transformers' DeepseekV3 layout, pretrained by "
+        "curriculum-forge on world-model synthetic documents with a denoising curriculum.",
+        "",
+        "```python",
+        "import transformers",
+        'model = transformers.AutoModelForCausalLM.from_pretrained("path/to/this/folder")',
+        'tokenizer = transformers.AutoTokenizer.from_pretrained("path/to/this/folder")',
+        "```",
+        "",
+        f"`{MTP_WEIGHTS_NAME}` holds the {mtp} multi-token-prediction layer(s) (layers {cfg.num_hidden_layers}.."
+        f"{cfg.num_hidden_layers + mtp - 1} in DeepSeek-V3's names); transformers' causal LM does not use them and "
+        "`model.export.load_pretrained` loads them." if mtp else "No multi-token-prediction layers.",
+        "",
+        "## Training data",
+        "",
+        *_pairs("Field", info.trained_on),
+        "",
+        "## Curriculum",
+        "",
+        *_pairs("Setting", info.curriculum),
+        "",
+        "## Metrics",
+        "",
+        *_pairs("Metric", info.metrics),
+        "",
+        "## Architecture",
+        "",
+        "```json",
+        json.dumps(hf_config(cfg), indent=2),
+        "```",
+        "",
+    ]
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines)))
+
+
+def _publish(directory: Path, name: str, write: Callable[[Path], None]) -> None:
+    """Write one file through a temp name and a rename, readable by all (0644)."""
+    tmp = directory / f".{name}.tmp"
+    write(tmp)
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, directory / name)
+
+
+def _text(text: str) -> Callable[[Path], None]:
+    return lambda path: path.write_text(text)
+
+
+def _tensors(tensors: dict[str, torch.Tensor]) -> Callable[[Path], None]:
+    return lambda path: save_file(tensors, path, metadata={"format": "pt"})
+
+
+def save_pretrained(model: CausalLM, directory: str | Path, card: CardInfo | None = None) -> None:
+    """Write config.json, generation_config.json, model.safetensors (+ mtp.safetensors) and a model card."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    cfg = model.cfg
     tensors = {k: v.cpu() for k, v in to_hf_state_dict(model).items()}
-    tmp = directory / f".{WEIGHTS_NAME}.tmp"
-    save_file(tensors, tmp, metadata={"format": "pt"})
-    os.replace(tmp, directory / WEIGHTS_NAME)
+    mtp = {k: tensors.pop(k) for k in [k for k in tensors if is_mtp_key(k, cfg)]}
+    _publish(directory, WEIGHTS_NAME, _tensors(tensors))
+    if mtp:
+        _publish(directory, MTP_WEIGHTS_NAME, _tensors(mtp))
     if model.apr is not None:
         apr = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k.startswith("apr.")}
-        tmp = directory / f".{APR_WEIGHTS_NAME}.tmp"
-        save_file(apr, tmp, metadata={"format": "pt"})
-        os.replace(tmp, directory / APR_WEIGHTS_NAME)
+        _publish(directory, APR_WEIGHTS_NAME, _tensors(apr))
         warnings.warn(APR_WARNING.format(path=directory / APR_WEIGHTS_NAME), UserWarning, stacklevel=3)
-    tmp = directory / f".{CONFIG_NAME}.tmp"
-    tmp.write_text(json.dumps(hf_config(model.cfg), indent=2) + "\n")
-    os.replace(tmp, directory / CONFIG_NAME)
+    _publish(directory, GENERATION_CONFIG_NAME, _text(json.dumps(generation_config(cfg), indent=2) + "\n"))
+    _publish(directory, CARD_NAME, _text(model_card(cfg, card)))
+    _publish(directory, CONFIG_NAME, _text(json.dumps(hf_config(cfg), indent=2) + "\n"))
 
 
 def _read_tensors(directory: Path) -> dict[str, torch.Tensor]:
-    """Every tensor of a single-file or sharded safetensors checkpoint."""
+    """Every tensor of a single-file or sharded safetensors checkpoint, and of mtp.safetensors if present."""
     index = directory / INDEX_NAME
     files = sorted(set(json.loads(index.read_text())["weight_map"].values())) if index.is_file() else [WEIGHTS_NAME]
+    files += [MTP_WEIGHTS_NAME] if (directory / MTP_WEIGHTS_NAME).is_file() else []
     tensors = {}
     for file in files:
         with safe_open(directory / file, framework="pt", device="cpu") as f:

@@ -67,10 +67,11 @@ def check_existing(cfg: GenerateConfig, folder: Folder, old: Manifest | None) ->
     current: dict[int, ShardEntry] = {}
     foreign: list[str] = []
     for name in folder.listdir(SHARD_DIR):
-        if not (name.startswith("shard-") and name.endswith(".parquet")):
+        prefix = f"{cfg.split}-"
+        if not (name.startswith(prefix) and name.endswith(".parquet") and name[len(prefix) : -8].isdigit()):
             continue
         rel = f"{SHARD_DIR}/{name}"
-        index = int(name[len("shard-") : -len(".parquet")])
+        index = int(name[len(prefix) : -len(".parquet")])
         data = folder.read(rel)
         if index in listed:
             entry = listed[index]
@@ -185,7 +186,7 @@ def _run_tasks(cfg: GenerateConfig, folder: Folder, todo: list[int], workers: in
             try:
                 built = ray.get(ready[0])
             except ray.exceptions.RayError as err:
-                raise RuntimeError(f"{shard_path(index)} failed: {err}") from err
+                raise RuntimeError(f"{shard_path(index, cfg.split)} failed: {err}") from err
             done += 1
             bar.set_description(f"shards {done}/{len(todo)}")
             bar.update(built.entry.rows)

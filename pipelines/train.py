@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from torch import nn
 
 from model import CausalLM, ModelConfig, load_ratio
-from model.export import save_pretrained
+from model.export import CardInfo, save_pretrained
 from pipelines.training import checkpoint
 from pipelines.training.loading import DENOISE_TARGET, LM_TARGET, Corpus, DataError, Loader, count_tokens, one_pass_steps, tokenizer_fingerprint
 from pipelines.training.metrics import MetricsLogger, peak_flops
@@ -345,7 +345,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Any, r
 # ---- the run ---------------------------------------------------------------------------------------
 
 
-def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Runtime) -> Path | None:
+def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Runtime, card: CardInfo | None = None) -> Path | None:
     """Write export/: transformers-loadable model (DeepseekV3 layout) and the tokenizer; rank 0 writes."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
@@ -358,7 +358,7 @@ def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Ru
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)
-    save_pretrained(cpu_model, tmp)
+    save_pretrained(cpu_model, tmp, card)
     tok.save_pretrained(str(tmp))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
@@ -495,7 +495,7 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
                          "schedule": {"kind": "warmup_cosine_by_tokens", "fraction": fraction, "lr": lr},
                          "world": rt.world, "metrics": record}
                 checkpoint.save(ckpt_root, step, model, optimizer, state, t.keep_last)
-        exported = export(model, model_cfg, tok, out_dir / "export", rt) if t.export else None
+        exported = export(model, model_cfg, tok, out_dir / "export", rt, CardInfo(trained_on={"data": cfg.data, "manifest": corpus.manifest.config_hash, "rows": corpus.manifest.rows, "tokens": plan.corpus_tokens, "domains": corpus.manifest.totals("domains")}, curriculum={k: corpus.manifest.config.get(k) for k in ("curriculum", "noise_level")}, metrics={k: record.get(k) for k in ("loss", "lm_loss", "denoise_loss")} | {"steps": step, "tokens": tokens})) if t.export else None
     finally:
         loader.close()
         logger.close()

@@ -22,7 +22,7 @@ def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[s
     if sum(s.rows for s in m.shards) != m.rows:
         bad["manifest.json"] = f"rows {m.rows} is not the sum over shards"
     for s in m.shards:
-        if s.path != shard_path(s.index):
+        if s.path != shard_path(s.index, m.config["split"]):
             bad[s.path] = f"unexpected path for shard {s.index}"
             continue
         if not folder.exists(s.path):

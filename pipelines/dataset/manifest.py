@@ -14,9 +14,13 @@ MANIFEST = "manifest.json"
 SHARD_DIR = "shards"
 
 
-def shard_path(index: int) -> str:
-    """Deterministic shard names, so a re-run overwrites instead of appending duplicates."""
-    return f"{SHARD_DIR}/shard-{index:05d}.parquet"
+def shard_path(index: int, split: str) -> str:
+    """Deterministic shard names, so a re-run overwrites instead of appending duplicates.
+
+    The split leads the name: `datasets.load_dataset("parquet", data_dir=...)` picks files by the Hub's
+    split-name rule (`**/train[-._ 0-9]*`), which keeps manifest.json and tokenizer/ out of the data.
+    """
+    return f"{SHARD_DIR}/{split}-{index:05d}.parquet"
 
 
 class ShardEntry(BaseModel, extra="forbid"):

@@ -89,7 +89,7 @@ def encode(table: pa.Table, row_group_size: int, compression_level: int) -> byte
 def entry_from(meta: dict[str, Any], data: bytes) -> ShardEntry:
     return ShardEntry(
         index=meta["shard"],
-        path=shard_path(meta["shard"]),
+        path=shard_path(meta["shard"], meta["config"]["split"]),
         rows=meta["rows"],
         bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),

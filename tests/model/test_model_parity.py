@@ -6,12 +6,13 @@ import json
 
 import pytest
 import torch
+from safetensors import safe_open
 
 from model import CausalLM, ModelConfig
 from model.export import load_pretrained, save_pretrained
 
 transformers = pytest.importorskip("transformers")
-transformers.logging.set_verbosity_error()  # the MTP layers are "unexpected" to the causal LM, by design
+transformers.logging.set_verbosity_error()  # quiet load bars; tests/model/test_export.py checks the load report
 
 SMALL = dict(
     vocab_size=512, hidden_size=64, intermediate_size=128, moe_intermediate_size=32, num_hidden_layers=3,
@@ -72,10 +73,9 @@ def test_round_trip_and_disk_layout(tmp_path):
     save_pretrained(model, tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["model_type"] == "deepseek_v3" and config["num_nextn_predict_layers"] == 2
-    from safetensors import safe_open
-
-    with safe_open(tmp_path / "model.safetensors", "pt") as f:
-        keys = set(f.keys())
+    with safe_open(tmp_path / "model.safetensors", "pt") as f, safe_open(tmp_path / "mtp.safetensors", "pt") as g:
+        keys = set(f.keys()) | set(g.keys())
+        assert all(int(k.split(".")[2]) >= 2 for k in g.keys() if k.startswith("model.layers."))  # MTP apart
     for key in [
         "model.layers.2.mlp.experts.7.gate_proj.weight",
         "model.layers.2.mlp.experts.0.down_proj.weight",
@@ -124,13 +124,24 @@ def test_transformers_checkpoint_loads_into_ours(tmp_path):
 def test_mtp_modules_match_transformers_mtp_layers(tmp_path):
     """transformers' own MTP loader reads our extra layers and predicts what our MTP depths predict.
 
-    Its DeepseekV3 looks for MTP weights at layer 61 (the released model); we point it at ours.
+    Its DeepseekV3 looks for MTP weights at layer 61 (the released model); we point it at ours. It reads
+    them from the main checkpoint, so a sharded index over model.safetensors and mtp.safetensors serves it.
     """
     from transformers.modeling_layers import MtpModel
 
     model = trained_model(CONFIGS["mtp2+two-dense+tied+no-interleave"], steps=2)
-    save_pretrained(model, tmp_path)
-    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path).eval()
+    save_pretrained(model, tmp_path / "export")
+    both = tmp_path / "with-mtp"
+    both.mkdir()
+    (both / "config.json").symlink_to(tmp_path / "export/config.json")
+    weight_map = {}
+    for i, name in enumerate(("model.safetensors", "mtp.safetensors"), 1):
+        shard = f"model-{i:05d}-of-00002.safetensors"
+        (both / shard).symlink_to(tmp_path / "export" / name)
+        with safe_open(tmp_path / "export" / name, "pt") as f:
+            weight_map |= dict.fromkeys(f.keys(), shard)
+    (both / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    hf = transformers.AutoModelForCausalLM.from_pretrained(both).eval()
     layers, depth = model.cfg.num_hidden_layers, model.cfg.num_nextn_predict_layers
     hf._keys_to_ignore_on_load_unexpected = [rf"model\.layers\.{layers + k}\..*" for k in range(depth)]
     mtp = MtpModel.from_pretrained(hf).eval()

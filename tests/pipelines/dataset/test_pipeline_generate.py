@@ -44,7 +44,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 def shard_files(folder: Path) -> list[Path]:
-    return sorted((folder / "shards").glob("shard-*.parquet"))
+    return sorted((folder / "shards").glob("train-*.parquet"))
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def copy(reference, tmp_path) -> Path:
 
 def test_shards_hold_the_contract_and_read_back_everywhere(reference, tmp_path):
     m = Manifest.model_validate_json((reference / "manifest.json").read_text())
-    assert m.rows == 100 and [s.path for s in m.shards] == [f"shards/shard-{i:05d}.parquet" for i in range(4)]
+    assert m.rows == 100 and [s.path for s in m.shards] == [f"shards/train-{i:05d}.parquet" for i in range(4)]
     assert [s.progress for s in m.in_progress_order()] == [(i / 4, (i + 1) / 4) for i in range(4)]
     assert sum(m.totals("domains").values()) == 100 and set(m.totals("domains")) <= set(DOMAINS)
     table = pq.read_table(reference / "shards")
@@ -108,8 +108,8 @@ def test_rerun_rewrites_nothing(copy, capfd):
 
 
 def test_missing_and_corrupt_shards_come_back_identical(copy, reference):
-    (copy / "shards/shard-00001.parquet").unlink()
-    flip(copy / "shards/shard-00002.parquet")
+    (copy / "shards/train-00001.parquet").unlink()
+    flip(copy / "shards/train-00002.parquet")
     report = run(config(copy))
     assert sorted(report.written) == [1, 2]
     assert files(copy) == files(reference)
@@ -123,13 +123,13 @@ def flip(path: Path, at: float = 0.5) -> None:
 
 def test_verify_names_each_bad_shard(copy, capsys):
     assert verify.main([str(copy)]) == 0
-    flip(copy / "shards/shard-00002.parquet")
-    (copy / "shards/shard-00003.parquet").unlink()
+    flip(copy / "shards/train-00002.parquet")
+    (copy / "shards/train-00003.parquet").unlink()
     assert verify.main([str(copy)]) == 1
     out = capsys.readouterr().out
-    assert "BAD shards/shard-00002.parquet: sha256 differs" in out
-    assert "BAD shards/shard-00003.parquet: missing" in out
-    assert "shard-00000" not in out and "2/4 shards ok" in out
+    assert "BAD shards/train-00002.parquet: sha256 differs" in out
+    assert "BAD shards/train-00003.parquet: missing" in out
+    assert "train-00000" not in out and "2/4 shards ok" in out
 
 
 def test_another_config_is_refused_naming_keys_unless_overwrite(copy):
