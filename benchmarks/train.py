@@ -27,7 +27,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model import CausalLM, ModelConfig  # noqa: E402
 from pipelines.training.loading import LM_TARGET, MicroBatch, Position, StepBatch, labels_of  # noqa: E402
-from pipelines.train import Runtime, TrainerConfig, make_optimizer, train_step  # noqa: E402
+from pipelines.training.config import TrainerConfig  # noqa: E402
+from pipelines.training.optim import make_optimizer  # noqa: E402
+from pipelines.training.runtime import Runtime  # noqa: E402
+from pipelines.training.step import train_step  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """Robustness evaluation of an exported model on held-out sets at fixed noise levels.
 
-    python -m pipelines.evaluate model=RUN/export data=HELDOUT_DIR [out=DIR] [max_rows=200] [batch_size=8]
+    python -m pipelines.evaluate export=RUN/export data=HELDOUT_DIR [out=DIR] [max_rows=200] [batch_size=8]
 
 HELDOUT_DIR holds one dataset per noise level, made by the generate job with a seed the training
 corpus did not use and a fixed level for every row (`make_heldout` runs exactly this):
@@ -18,7 +18,7 @@ Metrics (docs/evaluation.md says how each is defined):
   auroc                of the per-token loss as an inconsistency detector (violated = positive)
   susceptibility       field completions changed by a misleading preface / contradictory instruction
   clean_lm_loss        plain language-modelling loss on noise-free text
-Writes OUT/metrics.json, OUT/report.md and OUT/*.png (default OUT: MODEL/../eval).
+Writes OUT/metrics.json, OUT/report.md and OUT/*.png (default OUT: EXPORT/../eval).
 """
 
 from __future__ import annotations
@@ -35,32 +35,20 @@ from typing import Any
 
 import torch
 from model.export import load_pretrained
-from pydantic import BaseModel, Field, ValidationError
 
 import world_model
 from noise import FAMILIES, Edit, apply
+from pipelines import cli
 from pipelines.evaluation import metrics as M
+from pipelines.evaluation.config import EvalConfig
 from pipelines.training.loading import Corpus, Specials, read_rows
-from pipelines.tokenizer import load_tokenizer
+from pipelines.training.tokenizer import load_tokenizer
 from world_model import derive_seed
 
 HELDOUT_SEED = 1000
 HELDOUT_LEVELS = (0.0, 0.25, 0.5, 1.0)
 ATTACK_OPS = ("misleading_preface", "contradictory_instruction")
 ROW_COLUMNS = ("id", "domain", "record", "clean_text", "noisy_text", "edits", "violations")
-
-
-class EvalConfig(BaseModel, extra="forbid"):
-    """The job's arguments; bad values fail before the model loads."""
-
-    model: str  # an export folder: model (config.json + model.safetensors) and tokenizer
-    data: str  # one held-out dataset, or a folder of them (one per noise level)
-    out: str | None = None  # default: MODEL/../eval
-    max_rows: int = Field(200, ge=1)  # rows read per held-out set
-    batch_size: int = Field(8, ge=1)
-    device: str = "auto"
-    threads: int | None = Field(None, ge=1)  # torch intra-op threads; 1 on a loaded CPU (OpenMP spin-waits)
-    plots: bool = True
 
 
 # ---- held-out data ---------------------------------------------------------------------------------
@@ -399,28 +387,25 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def _parse(argv: list[str]) -> EvalConfig:
-    usage = "usage: python -m pipelines.evaluate model=EXPORT_DIR data=HELDOUT_DIR [out=DIR] [max_rows=N] [batch_size=N] [device=cpu|cuda] [threads=N] [plots=false]"
-    args: dict[str, Any] = {}
-    for a in argv:
-        key, eq, value = a.partition("=")
-        if not eq or key not in EvalConfig.model_fields:
-            raise SystemExit(f"{usage}; bad argument {a!r}")
-        args[key] = value
+def run(cfg: EvalConfig) -> None:
+    """Check the inputs, evaluate, print the headline numbers and where the report is."""
+    if not (Path(cfg.model) / "config.json").is_file():
+        raise cli.InputError(f"export={cfg.model}: no exported model (config.json) there; "
+                             "pass a training run's export/ folder (trainer.export=true writes it)")
     try:
-        return EvalConfig.model_validate(args)
-    except ValidationError as err:
-        raise SystemExit(f"{usage}; {err.errors(include_url=False)[0]['loc'][0]}: {err.errors(include_url=False)[0]['msg']}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    cfg = _parse(sys.argv[1:] if argv is None else argv)
+        discover(cfg.data)
+    except (FileNotFoundError, ValueError) as err:
+        raise cli.InputError(f"data={cfg.data}: {cli.one_line(str(err))}") from None
     metrics = evaluate(cfg)
     s = metrics["summary"]
     out = Path(cfg.out) if cfg.out else Path(cfg.model).resolve().parent / "eval"
     print(f"evaluate: clean LM loss {s['clean_lm_loss']:.3f}, denoise loss {s['denoise_loss']:.3f}, "
           f"repair {s['repair_exact_match']:.3f}, preference {s['preference_rate']:.3f}, AUROC {s['auroc']:.3f}, "
           f"susceptibility {s['susceptibility']:.3f} ({metrics['seconds']} s); report {out / 'report.md'}")
+
+
+def main() -> None:
+    cli.main(cli.Job("evaluate", EvalConfig, run, __doc__))
 
 
 if __name__ == "__main__":

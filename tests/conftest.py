@@ -34,9 +34,9 @@ def train_corpus(tmp_path_factory, ray_address) -> str:
 
     import yaml
 
-    from pipelines import tokenizer
+    from pipelines.training import tokenizer
     from pipelines.dataset.config import validate
-    from pipelines.generate import run
+    from pipelines.dataset.build import run
 
     domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "conf/domain/mixed.yaml").read_text())
     out = tmp_path_factory.mktemp("train") / "data"
@@ -55,7 +55,7 @@ def train_config(train_corpus):
 
     import yaml
 
-    from pipelines.train import TrainConfig, TrainerConfig
+    from pipelines.training.config import TrainConfig, TrainerConfig
 
     conf = Path(__file__).resolve().parent.parent / "conf"
     fields = yaml.safe_load((conf / "model/tiny.yaml").read_text())

@@ -20,7 +20,8 @@ import pytest
 import world_model
 from pipelines import summary, verify
 from pipelines.dataset.config import validate
-from pipelines.generate import Refused, run
+from pipelines.dataset.build import run
+from pipelines.errors import Refused
 from pipelines.dataset.manifest import Manifest
 from pipelines.dataset.rows import RowMaker, row_id
 from pipelines.dataset.schema import SCHEMA

@@ -15,7 +15,8 @@ from model.export import load_pretrained
 from pipelines.training.checkpoint import list_checkpoints
 from pipelines.training.loading import DataError
 from pipelines.training.metrics import read_jsonl
-from pipelines.train import lr_at, run, scheduled
+from pipelines.training.loop import run
+from pipelines.training.optim import lr_at, scheduled
 
 REQUIRED = {"step", "progress", "loss", "lm_loss", "denoise_loss", "mtp_losses", "noise_level", "tokens_per_s",
             "expert_load_max_over_mean"}
