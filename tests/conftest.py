@@ -59,7 +59,7 @@ def train_config(train_corpus):
 
     conf = Path(__file__).resolve().parent.parent / "conf"
     fields = yaml.safe_load((conf / "model/tiny.yaml").read_text())
-    cpu = yaml.safe_load((conf / "trainer/cpu.yaml").read_text())  # what `python -m pipelines.train` composes
+    cpu = yaml.safe_load((conf / "trainer/cpu.yaml").read_text()) or {}  # over the schema defaults, as the CLI composes
 
     def make(out_dir, **trainer) -> TrainConfig:
         return TrainConfig(data=train_corpus, out_dir=str(out_dir), model=fields,

@@ -78,6 +78,9 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
     resume = resume_path(t, ckpt_root)
     if resume:
         check_settings(resume, bound)  # before any tensor: a refused resume costs nothing
+    if rt.main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "train_config.json").write_text(cfg.model_dump_json(indent=1) + "\n")  # the validated config
     core = CausalLM(model_cfg).to(rt.device)
     model = parallelize(core, t, rt)
     optimizer = make_optimizer(model, t, rt)
