@@ -179,6 +179,12 @@ def describe(err: BaseException, composing: bool = False) -> tuple[int | None, s
 
 def _hydra_line(err: BaseException) -> str:
     """Hydra's composition errors are several lines; keep what names the key and the fix."""
+    from hydra.errors import MissingConfigException
+
+    missing = getattr(err, "missing_cfg_file", None) if isinstance(err, MissingConfigException) else None
+    if missing and "/" in missing and getattr(err, "options", None):
+        group, option = missing.rsplit("/", 1)
+        return f"{group}={option}: no such option; {group} is one of {', '.join(sorted(err.options))}"
     parts = [one_line(str(err))]
     cause = err.__cause__
     if cause is not None and str(cause).strip():
@@ -189,8 +195,9 @@ def _hydra_line(err: BaseException) -> str:
     group = re.match(r"Could not override '([^']+)'\. No match in the defaults list", line)
     if group:
         return f"{group[1]}: not a config group of this job; `--help` lists its groups and keys"
-    if "not in struct" in line or "Could not override" in line:
-        line += " (a key of this job? `--help` lists them; `+KEY=VALUE` adds a new one)"
+    unknown = re.match(r"Could not override '([^']+)'", line)
+    if unknown and "not in struct" in line:
+        return f"{unknown[1]}: not a key of this job; `--help` lists its keys"
     return line
 
 
@@ -206,11 +213,23 @@ def say(message: str) -> None:
 
 
 def require_folder(path: str, key: str = "data", hint: str = "") -> None:
-    """Fail early, in one line, on a local folder that is not there."""
+    """Fail early, in one line, on a local folder that is not there or a URI that cannot be reached."""
     if "://" in path:
+        reachable(path, key)
         return
     p = Path(path)
     if not p.exists():
         raise InputError(f"{key}={path}: no such folder{'; ' + hint if hint else ''}")
     if not p.is_dir():
         raise InputError(f"{key}={path}: a file, not a folder{'; ' + hint if hint else ''}")
+
+
+def reachable(uri: str, key: str) -> None:
+    """Resolve a filesystem URI now (scheme, bucket, credentials), so an unreachable one fails in one line."""
+    from pipelines.dataset.storage import Folder, normalize
+
+    try:
+        Folder(normalize(uri)).fs
+    except (OSError, ValueError) as err:
+        raise InputError(f"{key}={uri}: cannot reach it ({one_line(str(err))}); check the URI, bucket and "
+                         "credentials") from None

@@ -19,6 +19,7 @@ class SummaryConfig(BaseModel, extra="forbid"):
 
 def summary(cfg: SummaryConfig) -> None:
     """Count the dataset's rows and print the tables."""
+    cli.require_folder(cfg.data)
     try:
         m = manifest.load(cfg.data)
         views = count(cfg.data)

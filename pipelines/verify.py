@@ -63,6 +63,7 @@ def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[s
 
 def run(cfg: VerifyConfig) -> int:
     """Print one line per bad shard and a total; exit 1 when any shard is bad."""
+    cli.require_folder(cfg.data)
     try:
         m, bad = problems(cfg.data, full=not cfg.quick)
     except (FileNotFoundError, ValueError) as err:

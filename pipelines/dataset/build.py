@@ -111,6 +111,10 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
     folder = Folder(normalize(cfg.out_dir))
     if "://" not in folder.uri and os.path.isfile(folder.uri):
         raise InputError(f"out_dir={cfg.out_dir}: a file, not a folder; pick another out_dir")
+    if "://" in folder.uri:
+        from pipelines.cli import reachable
+
+        reachable(folder.uri, "out_dir")
     try:
         old = manifest.read(folder)
     except ValueError as err:  # unreadable manifest: trust only what the shard footers prove

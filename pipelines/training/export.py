@@ -10,7 +10,7 @@ from torch import nn
 
 from model import CausalLM, ModelConfig
 from model.export import save_pretrained
-from pipelines.training.runtime import Runtime
+from pipelines.training.parallelism import Runtime
 
 
 def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Runtime) -> Path | None:

@@ -24,7 +24,7 @@ from pipelines.training.metrics import MetricsLogger, peak_flops
 from pipelines.training.optim import lr_at, make_optimizer, scheduled
 from pipelines.training.plan import Plan, plan_run
 from pipelines.training.resume import check_settings, restore, resume_path
-from pipelines.training.runtime import Runtime, build_model, parallelize, setup_runtime
+from pipelines.training.parallelism import Runtime, build_model, parallelize, setup_runtime
 from pipelines.training.step import step_record, train_step
 from pipelines.training.tokenizer import TokenizerConfig, build, load_tokenizer
 

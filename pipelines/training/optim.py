@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from pipelines.training.config import Schedule, TrainerConfig
-from pipelines.training.runtime import Runtime
+from pipelines.training.parallelism import Runtime
 
 
 def make_optimizer(model: nn.Module, t: TrainerConfig, rt: Runtime) -> torch.optim.Optimizer:

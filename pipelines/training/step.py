@@ -15,7 +15,7 @@ from model import load_ratio
 from model.causal_lm import IGNORE_INDEX
 from pipelines.training.config import TrainerConfig
 from pipelines.training.loading import DENOISE_TARGET, LM_TARGET
-from pipelines.training.runtime import Runtime, unwrap
+from pipelines.training.parallelism import Runtime, unwrap
 
 
 @dataclass

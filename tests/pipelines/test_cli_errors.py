@@ -64,10 +64,12 @@ def cases() -> list[Case]:
         c("generate", ("out_dir={FILE}",), 2, "{FILE}"),
         c("generate", ("out_dir={D}", "seed=5", "shards=4", "records_per_shard=16", "progress=false"), 3, "seed: 0 -> 5"),
         c("generate", ("--cfg", "job", "--run"), 2, "--run"),
+        c("generate", ("out_dir=nosuchfs://bucket/corpus",), 2, "out_dir=nosuchfs://bucket/corpus"),
         # verify
         c("verify", (), 2, "data"),
         c("verify", ("data=/no/such/dataset",), 2, "/no/such/dataset"),
         c("verify", ("data={FILE}",), 2, "{FILE}"),
+        c("verify", ("data=nosuchfs://bucket/corpus",), 2, "data=nosuchfs://bucket/corpus"),
         c("verify", ("data={D}", "quick=maybe"), 2, "quick"),
         c("verify", ("data={D}", "trainer=gpu"), 2, "trainer"),
         # summary
