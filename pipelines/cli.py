@@ -24,7 +24,7 @@ from pydantic_core import to_jsonable_python
 
 from pipelines.errors import InputError, JobError
 
-__all__ = ["EXIT_CHECK", "EXIT_INPUT", "EXIT_OK", "EXIT_REFUSED", "InputError", "Job", "main", "one_line", "say"]
+__all__ = ["EXIT_CHECK", "EXIT_INPUT", "EXIT_OK", "EXIT_REFUSED", "InputError", "Job", "main", "one_line", "register", "say"]
 
 EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_REFUSED = 0, 1, 2, 3
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
@@ -82,7 +82,8 @@ def help_template(job: Job) -> str:
     return text + "\n$CONFIG\nExit codes: 0 ok, 1 a check failed, 2 bad config or input, 3 refused.\n"
 
 
-def _register(job: Job) -> None:
+def register(job: Job) -> None:
+    """Put the job's schema defaults (and its help) into Hydra's ConfigStore as `JOB_schema`."""
     from hydra.core.config_store import ConfigStore
     from omegaconf import OmegaConf
 
@@ -107,7 +108,7 @@ def validate(job: Job, composed: Any) -> BaseModel:
 def main(job: Job) -> None:
     """Compose, validate and run `job`; turn every expected failure into one line and an exit code."""
     full = os.environ.get(FULL_ERROR) == "1"
-    _register(job)
+    register(job)
     started = []
     os.environ[FULL_ERROR] = "1"  # Hydra re-raises instead of printing its own report; we report below
 

@@ -17,7 +17,7 @@ class SummaryConfig(BaseModel, extra="forbid"):
     data: str = Field(min_length=1)  # a folder written by `python -m pipelines.generate` (path or URI)
 
 
-def summary(cfg: SummaryConfig) -> None:
+def summary(cfg: SummaryConfig) -> int:
     """Count the dataset's rows and print the tables."""
     cli.require_folder(cfg.data)
     try:
@@ -28,6 +28,7 @@ def summary(cfg: SummaryConfig) -> None:
     print(f"{normalize(cfg.data)}: {m.rows:,} rows in {len(m.shards)} shards "
           f"(shards/*.parquet), config {m.config_hash}, seed {m.seed}\n")
     print(format_tables(views))
+    return cli.EXIT_OK
 
 
 def main() -> None:

@@ -5,6 +5,25 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def job_schemas() -> None:
+    """Each job's schema defaults in Hydra's ConfigStore, as `python -m pipelines.JOB` registers them,
+    so tests that compose conf/JOB.yaml with Hydra's compose API see what the CLI sees."""
+    from pipelines import cli
+    from pipelines.dataset.config import GenerateConfig
+    from pipelines.demo import DemoConfig
+    from pipelines.evaluation.config import EvalConfig
+    from pipelines.summary import SummaryConfig
+    from pipelines.training.config import TrainConfig
+    from pipelines.training.tokenizer import TokenizerConfig
+    from pipelines.verify import VerifyConfig
+
+    for name, schema in (("generate", GenerateConfig), ("verify", VerifyConfig), ("summary", SummaryConfig),
+                         ("tokenizer", TokenizerConfig), ("train", TrainConfig), ("evaluate", EvalConfig),
+                         ("demo", DemoConfig)):
+        cli.register(cli.Job(name, schema, lambda cfg: None))
+
+
 @pytest.fixture(scope="session")
 def ray_address() -> str:
     """One real local Ray instance for the whole test session (Ray 2.60 has no local_mode); its GCS address."""

@@ -102,7 +102,7 @@ def test_the_composed_defaults_validate_once_the_required_keys_are_given(job):
 
     from pipelines import cli
 
-    cli._register(cli.Job(job, JOBS[job], lambda cfg: None))
+    cli.register(cli.Job(job, JOBS[job], lambda cfg: None))
     required = {"data": "/d", "export": "/e", "out_dir": "/o"}
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = compose(job, overrides=[f"{k}={v}" for k, v in required.items()

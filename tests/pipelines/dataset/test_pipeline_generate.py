@@ -123,10 +123,10 @@ def flip(path: Path, at: float = 0.5) -> None:
 
 
 def test_verify_names_each_bad_shard(copy, capsys):
-    assert verify.main([str(copy)]) == 0
+    assert verify.run(verify.VerifyConfig(data=str(copy))) == 0
     flip(copy / "shards/shard-00002.parquet")
     (copy / "shards/shard-00003.parquet").unlink()
-    assert verify.main([str(copy)]) == 1
+    assert verify.run(verify.VerifyConfig(data=str(copy))) == 1
     out = capsys.readouterr().out
     assert "BAD shards/shard-00002.parquet: sha256 differs" in out
     assert "BAD shards/shard-00003.parquet: missing" in out
@@ -161,7 +161,7 @@ def test_fixed_noise_level_is_recorded(tmp_path):
 
 
 def test_summary_prints_rows_per_domain_family_and_level(reference, capsys):
-    assert summary.main([str(reference)]) == 0
+    assert summary.summary(summary.SummaryConfig(data=str(reference))) == 0
     out = capsys.readouterr().out
     for word in ("domain", "noise level", "family", "typo", "logical", "adversarial", "none", "(0.75, 1]"):
         assert word in out
@@ -238,7 +238,7 @@ def test_killed_driver_leaves_no_partial_shard_and_resumes_exactly(tmp_path, ray
     assert sorted(ids) == sorted(row_id(maker.domain_of(s, r), s, r) for s in range(6) for r in range(60))
     run(config(tmp_path / "whole", shards=6, records_per_shard=60, workers=2))
     assert files(out) == files(tmp_path / "whole")
-    assert verify.main([str(out)]) == 0
+    assert verify.run(verify.VerifyConfig(data=str(out))) == 0
 
 
 @pytest.mark.slow
