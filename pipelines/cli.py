@@ -66,8 +66,6 @@ def slug(text: str | None) -> str:
 
 def help_template(job: Job) -> str:
     """`--help`: the job's docstring, only its own groups, then its composed config."""
-    from hydra.core.config_store import ConfigStore  # noqa: F401  (Hydra is imported by now)
-
     groups = []
     for group in job.groups:
         options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
