@@ -27,7 +27,15 @@ from pipelines.errors import InputError, JobError
 __all__ = ["EXIT_CHECK", "EXIT_INPUT", "EXIT_OK", "EXIT_REFUSED", "InputError", "Job", "main", "one_line", "register", "say"]
 
 EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_REFUSED = 0, 1, 2, 3
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def _conf_dir() -> Path:
+    """conf/ beside the package (a checkout, an editable install), else where a wheel installs it."""
+    beside = Path(__file__).resolve().parent.parent / "conf"
+    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "curriculum-forge" / "conf"
+
+
+CONF_DIR = _conf_dir()
 FULL_ERROR = "HYDRA_FULL_ERROR"
 # A path that is not there or not what it should be: bad input (exit 2), whichever job meets it.
 PATH_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, FileExistsError, PermissionError)

@@ -142,3 +142,23 @@ def test_help_and_cfg_job_exit_0_for_all_seven_and_help_lists_only_the_jobs_grou
     assert "level-${noise_level}" in helps["evaluate"]  # `$` survives OmegaConf and string.Template
     cfg = yaml.safe_load(done[2 * list(JOBS).index("train") + 1].stdout)
     assert cfg["trainer"]["micro_batch_size"] == 8 and cfg["model"]["hidden_size"] == 128 and cfg["data"] == "???"
+
+
+@pytest.mark.slow
+def test_a_wheel_ships_every_config_where_the_cli_looks_without_a_checkout(tmp_path):
+    """A non-editable install has no conf/ beside the package: the wheel puts it in PREFIX/share/curriculum-forge."""
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"  # a copy: building writes build/ and *.egg-info beside pyproject.toml
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "conf", "world_model", "noise", "model", "pipelines"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, src / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}))
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(src),
+                           "-w", str(tmp_path / "dist")], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    shipped = {n.split("/share/curriculum-forge/conf/", 1)[1] for n in zipfile.ZipFile(wheel).namelist()
+               if "/share/curriculum-forge/conf/" in n}
+    assert shipped == {str(p.relative_to(CONF)) for p in yaml_files()}
