@@ -26,7 +26,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from pipelines.dataset import ray_runtime  # noqa: E402
 from pipelines.dataset.config import GenerateConfig, RayConfig, validate  # noqa: E402
-from pipelines.generate import run  # noqa: E402
+from pipelines.dataset.build import run  # noqa: E402
 from pipelines.dataset.rows import RowMaker  # noqa: E402
 
 TARGET_SCALING = 0.85

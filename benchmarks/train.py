@@ -1,4 +1,4 @@
-"""Training tokens/s on CPU of the real optimizer step (pipelines.train.train_step) for the tiny and small presets.
+"""Training tokens/s on CPU of the real optimizer step (pipelines.training.step.train_step) for the tiny and small presets.
 
     .venv/bin/python benchmarks/train.py                                  # tiny + small, writes benchmarks/results/train.json
     .venv/bin/python benchmarks/train.py --configs tiny --rounds 5 --batch 8 --seq 128 --threads 2
@@ -27,7 +27,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from model import CausalLM, ModelConfig  # noqa: E402
 from pipelines.training.loading import LM_TARGET, MicroBatch, Position, StepBatch, labels_of  # noqa: E402
-from pipelines.train import Runtime, TrainerConfig, make_optimizer, train_step  # noqa: E402
+from pipelines.training.config import TrainerConfig  # noqa: E402
+from pipelines.training.optim import make_optimizer  # noqa: E402
+from pipelines.training.parallelism import Runtime  # noqa: E402
+from pipelines.training.step import train_step  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,7 @@
 """The whole story on a laptop: generate a small corpus, train its tokenizer, train `tiny` through the noise ramp.
 
-    python -m pipelines.demo [out_dir=runs/demo] [shards=8] [records_per_shard=40] [vocab_size=2048] [trainer.KEY=VALUE ...]
+    python -m pipelines.demo [out_dir=runs/demo] [shards=8] [records_per_shard=40] [vocab_size=2048] [model=tiny]
+    python -m pipelines.demo 'train=["trainer.lr=1e-3"]'     # extra overrides for the train stage
 
 Each stage runs the command a user would type (printed before it runs), so the demo doubles as a recipe.
 The corpus is sized so that one pass of `tiny` (trainer.steps=auto) takes a few minutes on two CPU cores;
@@ -15,23 +16,24 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULTS = {"out_dir": "runs/demo", "shards": "8", "records_per_shard": "40", "vocab_size": "2048"}
-TRAIN = ["model=tiny", "trainer.seq_len=64", "trainer.batch_size=8", "trainer.micro_batch_size=8", "trainer.steps=auto",
+from pydantic import BaseModel, Field
+
+from pipelines import cli
+from pipelines.errors import CheckFailed
+
+TRAIN = ["trainer.seq_len=64", "trainer.batch_size=8", "trainer.micro_batch_size=8", "trainer.steps=auto",
          "trainer.save_every=100", "trainer.threads=1"]  # one thread: on a shared or small CPU, OpenMP spinning costs more
 
 
-def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Known keys, plus `trainer.*` / `model=` overrides handed to the train command as they are."""
-    args, extra = dict(DEFAULTS), []
-    for a in argv:
-        key, eq, value = a.partition("=")
-        if eq and key in DEFAULTS:
-            args[key] = value
-        elif eq and (key.startswith("trainer.") or key in ("model", "seed")):
-            extra.append(a)
-        else:
-            raise SystemExit(f"usage: {__doc__.strip().splitlines()[2].strip()}; bad argument {a!r}")
-    return args, extra
+class DemoConfig(BaseModel, extra="forbid"):
+    """The demo: where it writes, how big the corpus and vocabulary are, which model preset trains."""
+
+    out_dir: str = Field("runs/demo", min_length=1)  # data/ (corpus, tokenizer) and train/ (the run)
+    shards: int = Field(8, ge=1)
+    records_per_shard: int = Field(40, ge=1)
+    vocab_size: int = Field(2048, ge=260)
+    model: str = Field("tiny", pattern=r"^[A-Za-z0-9_]+$")  # a conf/model preset
+    train: list[str] = Field(default_factory=list)  # extra `python -m pipelines.train` overrides, as typed
 
 
 def _stage(title: str, cmd: list[str]) -> float:
@@ -40,25 +42,27 @@ def _stage(title: str, cmd: list[str]) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd)
     if done.returncode:
-        raise SystemExit(f"demo: `{title}` failed (exit {done.returncode})")
+        raise CheckFailed(f"stage `{title}` failed (exit {done.returncode}); its own message is above")
     return time.perf_counter() - start
 
 
-def main(argv: list[str] | None = None) -> None:
-    args, extra = _parse(sys.argv[1:] if argv is None else argv)
-    out = Path(args["out_dir"]).resolve()
+def demo(cfg: DemoConfig) -> None:
+    """Run the four stages, then say where everything is and what the curriculum did to the loss."""
+    out = Path(cfg.out_dir).resolve()
+    if out.is_file():
+        raise cli.InputError(f"out_dir={cfg.out_dir}: a file, not a folder; pick another out_dir")
     data, run_dir = out / "data", out / "train"
     py = sys.executable
     seconds = {
         "generate": _stage("generate a corpus (Ray, one task per shard)", [
-            py, "-m", "pipelines.generate", f"out_dir={data}", f"shards={args['shards']}",
-            f"records_per_shard={args['records_per_shard']}", "progress=false"]),
+            py, "-m", "pipelines.generate", f"out_dir={data}", f"shards={cfg.shards}",
+            f"records_per_shard={cfg.records_per_shard}", "progress=false"]),
         "summary": _stage(f"what the corpus holds (shards: {data / 'shards'}, manifest: {data / 'manifest.json'})", [
-            py, "-m", "pipelines.summary", str(data)]),
+            py, "-m", "pipelines.summary", f"data={data}"]),
         "tokenizer": _stage("train the byte-level BPE tokenizer", [
-            py, "-m", "pipelines.tokenizer", f"data={data}", f"vocab_size={args['vocab_size']}"]),
-        "train": _stage("train tiny for one pass over the corpus (noise only from progress 0.85)", [
-            py, "-m", "pipelines.train", f"data={data}", f"out_dir={run_dir}", *TRAIN, *extra]),
+            py, "-m", "pipelines.tokenizer", f"data={data}", f"vocab_size={cfg.vocab_size}"]),
+        "train": _stage(f"train {cfg.model} for one pass over the corpus (noise only from progress 0.85)", [
+            py, "-m", "pipelines.train", f"data={data}", f"out_dir={run_dir}", f"model={cfg.model}", *TRAIN, *cfg.train]),
     }
     print(_summary(run_dir, seconds))
 
@@ -93,6 +97,10 @@ def _summary(run_dir: Path, seconds: dict[str, float]) -> str:
         f"export:      {run_dir / 'export'}  (transformers.AutoModelForCausalLM / AutoTokenizer.from_pretrained)",
     ]
     return "\n".join(lines)
+
+
+def main() -> None:
+    cli.main(cli.Job("demo", DemoConfig, demo, __doc__))
 
 
 if __name__ == "__main__":

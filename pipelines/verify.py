@@ -1,15 +1,26 @@
-"""`python -m pipelines.verify OUT_DIR`: re-hash every shard against the manifest; non-zero exit names bad shards."""
+"""`python -m pipelines.verify data=DATASET_DIR [quick=true]`: re-hash every shard against the manifest.
+
+Exit 0 when every shard matches, 1 naming each bad shard, 2 when data= is not a dataset.
+"""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import sys
 
+from pydantic import BaseModel, Field
+
+from pipelines import cli
 from pipelines.dataset import manifest
 from pipelines.dataset.manifest import SHARD_DIR, shard_path
 from pipelines.dataset.shards import ShardError, inspect
 from pipelines.dataset.storage import Folder, normalize
+
+
+class VerifyConfig(BaseModel, extra="forbid"):
+    """The verify job: which dataset, and how deep to look."""
+
+    data: str = Field(min_length=1)  # a folder written by `python -m pipelines.generate` (path or URI)
+    quick: bool = False  # hashes and footers only, skip page checksums
 
 
 def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[str, str]]:
@@ -50,22 +61,23 @@ def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[s
     return m, bad
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("out_dir", help="dataset folder (path or pyarrow filesystem URI)")
-    parser.add_argument("--quick", action="store_true", help="hashes and footers only, skip page checksums")
-    args = parser.parse_args(argv)
+def run(cfg: VerifyConfig) -> int:
+    """Print one line per bad shard and a total; exit 1 when any shard is bad."""
+    cli.require_folder(cfg.data)
     try:
-        m, bad = problems(args.out_dir, full=not args.quick)
+        m, bad = problems(cfg.data, full=not cfg.quick)
     except (FileNotFoundError, ValueError) as err:
-        print(f"verify: {err}", file=sys.stderr)
-        return 2
+        raise cli.InputError(f"data={cfg.data}: {cli.one_line(str(err))}") from None
     for path, why in sorted(bad.items()):
         print(f"BAD {path}: {why}")
     ok = sum(1 for s in m.shards if s.path not in bad)
     print(f"{ok}/{len(m.shards)} shards ok, {m.rows:,} rows, config {m.config_hash}, schema v{m.schema_version}")
-    return 1 if bad else 0
+    return cli.EXIT_CHECK if bad else cli.EXIT_OK
+
+
+def main() -> None:
+    cli.main(cli.Job("verify", VerifyConfig, run, __doc__))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

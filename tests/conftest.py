@@ -5,6 +5,25 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def job_schemas() -> None:
+    """Each job's schema defaults in Hydra's ConfigStore, as `python -m pipelines.JOB` registers them,
+    so tests that compose conf/JOB.yaml with Hydra's compose API see what the CLI sees."""
+    from pipelines import cli
+    from pipelines.dataset.config import GenerateConfig
+    from pipelines.demo import DemoConfig
+    from pipelines.evaluation.config import EvalConfig
+    from pipelines.summary import SummaryConfig
+    from pipelines.training.config import TrainConfig
+    from pipelines.training.tokenizer import TokenizerConfig
+    from pipelines.verify import VerifyConfig
+
+    for name, schema in (("generate", GenerateConfig), ("verify", VerifyConfig), ("summary", SummaryConfig),
+                         ("tokenizer", TokenizerConfig), ("train", TrainConfig), ("evaluate", EvalConfig),
+                         ("demo", DemoConfig)):
+        cli.register(cli.Job(name, schema, lambda cfg: None))
+
+
 @pytest.fixture(scope="session")
 def ray_address() -> str:
     """One real local Ray instance for the whole test session (Ray 2.60 has no local_mode); its GCS address."""
@@ -34,9 +53,9 @@ def train_corpus(tmp_path_factory, ray_address) -> str:
 
     import yaml
 
-    from pipelines import tokenizer
+    from pipelines.training import tokenizer
     from pipelines.dataset.config import validate
-    from pipelines.generate import run
+    from pipelines.dataset.build import run
 
     domain = yaml.safe_load((Path(__file__).resolve().parent.parent / "conf/domain/mixed.yaml").read_text())
     out = tmp_path_factory.mktemp("train") / "data"
@@ -55,11 +74,11 @@ def train_config(train_corpus):
 
     import yaml
 
-    from pipelines.train import TrainConfig, TrainerConfig
+    from pipelines.training.config import TrainConfig, TrainerConfig
 
     conf = Path(__file__).resolve().parent.parent / "conf"
     fields = yaml.safe_load((conf / "model/tiny.yaml").read_text())
-    cpu = yaml.safe_load((conf / "trainer/cpu.yaml").read_text())  # what `python -m pipelines.train` composes
+    cpu = yaml.safe_load((conf / "trainer/cpu.yaml").read_text()) or {}  # over the schema defaults, as the CLI composes
 
     def make(out_dir, **trainer) -> TrainConfig:
         return TrainConfig(data=train_corpus, out_dir=str(out_dir), model=fields,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from noise import Curriculum, NoiseConfig
 from pipelines.dataset.schema import SCHEMA_VERSION
+from pipelines.errors import InputError
 
 # Keys that say how and where to run, not what to produce: they never change a shard's bytes,
 # so they are left out of the config hash and may differ between a run and its resumption.
@@ -61,8 +62,8 @@ class GenerateConfig(BaseModel, extra="forbid"):
     """One generate job; every field but RUN_KEYS decides the bytes of the shards."""
 
     out_dir: str = Field(min_length=1)
-    shards: int = Field(ge=1, le=99_999)
-    records_per_shard: int = Field(ge=1, le=9_999_999)
+    shards: int = Field(8, ge=1, le=99_999)
+    records_per_shard: int = Field(1000, ge=1, le=9_999_999)
     seed: int = Field(0, ge=0)
     domain: DomainConfig
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
@@ -117,7 +118,7 @@ def differing_keys(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     ]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config that must not run; the message is one line naming the offending field(s)."""
 
 

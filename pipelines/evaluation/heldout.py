@@ -42,7 +42,7 @@ def make_heldout(out: str | Path, seed: int = HELDOUT_SEED, rows: int = 200,
     """Generate the held-out sets in this process (sets already on disk are kept); returns their folders."""
     import ray
 
-    from pipelines.generate import run
+    from pipelines.dataset.build import run
 
     had_ray = ray.is_initialized()
     try:

@@ -14,7 +14,7 @@ from model.export import load_pretrained
 from pipelines.evaluation.cases import ROW_COLUMNS, Builder, RowCases, Runner, all_cases
 from pipelines.evaluation.heldout import discover
 from pipelines.evaluation.scoring import level_metrics, summarise
-from pipelines.tokenizer import load_tokenizer
+from pipelines.training.tokenizer import load_tokenizer
 from pipelines.training.loading import Corpus, Specials, read_rows
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-IGNORE_INDEX = -100
+from model.causal_lm import IGNORE_INDEX
 
 
 # ---- losses ----------------------------------------------------------------------------------------

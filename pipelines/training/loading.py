@@ -28,11 +28,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
+from model.causal_lm import IGNORE_INDEX
 from pipelines.dataset import manifest as manifest_io
 from pipelines.dataset.storage import Folder, normalize
+from pipelines.errors import InputError
+from pipelines.training.specials import special_ids
 
 FORMAT_VERSION = 1  # bump when the example layout changes: token counts cached under the old one go stale
-IGNORE_INDEX = -100
 
 # Token roles (one byte per token): what a position is and whether it is a target.
 CONTEXT, LM_TARGET, DENOISE_TARGET, NOISY_CONTEXT = 0, 1, 2, 3
@@ -40,7 +42,7 @@ CONTEXT, LM_TARGET, DENOISE_TARGET, NOISY_CONTEXT = 0, 1, 2, 3
 READ_COLUMNS = ("shard", "progress", "noise_level", "clean_text", "noisy_text", "edits")
 
 
-class DataError(ValueError):
+class DataError(InputError):
     """The corpus does not fit the run (length, order, progress); the message says what to change."""
 
 
@@ -112,8 +114,6 @@ class Specials:
 
     @classmethod
     def of(cls, tok: Any) -> Specials:
-        from pipelines.tokenizer import special_ids
-
         return cls(**special_ids(tok))
 
 

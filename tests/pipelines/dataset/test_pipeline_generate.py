@@ -20,7 +20,8 @@ import pytest
 import world_model
 from pipelines import summary, verify
 from pipelines.dataset.config import validate
-from pipelines.generate import Refused, run
+from pipelines.dataset.build import run
+from pipelines.errors import Refused
 from pipelines.dataset.manifest import Manifest
 from pipelines.dataset.rows import RowMaker, row_id
 from pipelines.dataset.schema import SCHEMA
@@ -122,10 +123,10 @@ def flip(path: Path, at: float = 0.5) -> None:
 
 
 def test_verify_names_each_bad_shard(copy, capsys):
-    assert verify.main([str(copy)]) == 0
+    assert verify.run(verify.VerifyConfig(data=str(copy))) == 0
     flip(copy / "shards/train-00002.parquet")
     (copy / "shards/train-00003.parquet").unlink()
-    assert verify.main([str(copy)]) == 1
+    assert verify.run(verify.VerifyConfig(data=str(copy))) == 1
     out = capsys.readouterr().out
     assert "BAD shards/train-00002.parquet: sha256 differs" in out
     assert "BAD shards/train-00003.parquet: missing" in out
@@ -160,7 +161,7 @@ def test_fixed_noise_level_is_recorded(tmp_path):
 
 
 def test_summary_prints_rows_per_domain_family_and_level(reference, capsys):
-    assert summary.main([str(reference)]) == 0
+    assert summary.summary(summary.SummaryConfig(data=str(reference))) == 0
     out = capsys.readouterr().out
     for word in ("domain", "noise level", "family", "typo", "logical", "adversarial", "none", "(0.75, 1]"):
         assert word in out
@@ -237,7 +238,7 @@ def test_killed_driver_leaves_no_partial_shard_and_resumes_exactly(tmp_path, ray
     assert sorted(ids) == sorted(row_id(maker.domain_of(s, r), s, r) for s in range(6) for r in range(60))
     run(config(tmp_path / "whole", shards=6, records_per_shard=60, workers=2))
     assert files(out) == files(tmp_path / "whole")
-    assert verify.main([str(out)]) == 0
+    assert verify.run(verify.VerifyConfig(data=str(out))) == 0
 
 
 @pytest.mark.slow

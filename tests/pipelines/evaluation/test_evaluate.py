@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 import torch
 
 import world_model
@@ -25,7 +26,7 @@ from pipelines.training.loading import Corpus, Specials, encode, read_rows
 from pipelines.dataset.manifest import Manifest
 from pipelines.dataset.shards import build
 from pipelines.dataset.storage import Folder
-from pipelines.tokenizer import load_tokenizer, train_tokenizer
+from pipelines.training.tokenizer import load_tokenizer, train_tokenizer
 
 ROWS = 4
 
@@ -95,7 +96,7 @@ def test_cases_use_the_trainers_example_layout(setup):
 def test_evaluate_writes_metrics_report_and_plots(setup, tmp_path):
     export, heldout = setup
     out = tmp_path / "eval"
-    E.main([f"model={export}", f"data={heldout}", f"out={out}", "batch_size=4"])
+    E.run(E.EvalConfig.model_validate({"export": str(export), "data": str(heldout), "out": str(out), "batch_size": 4}))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["rows"] == {"0.0": ROWS, "1.0": ROWS}
     s = metrics["summary"]
@@ -143,8 +144,8 @@ def test_a_model_that_copies_scores_zero_copy_loss_and_full_repair_at_level_zero
 
 
 def test_bad_arguments_and_missing_data_fail_clearly(tmp_path):
-    with pytest.raises(SystemExit, match="bad argument"):
-        E._parse(["modle=x"])
+    with pytest.raises(ValidationError, match="modle"):
+        E.EvalConfig.model_validate({"modle": "x", "export": "x", "data": "y"})
     with pytest.raises(FileNotFoundError, match="pipelines.generate"):
         H.discover(tmp_path)
     cmd = " ".join(H.heldout_command(tmp_path / "h", python="python"))

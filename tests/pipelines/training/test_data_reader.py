@@ -11,7 +11,7 @@ import torch
 
 from pipelines.training.loading import (CONTEXT, DENOISE_TARGET, IGNORE_INDEX, LM_TARGET, NOISY_CONTEXT, Corpus, DataError, Loader,
                             PackedStream, Position, Specials, encode, read_rows)
-from pipelines.tokenizer import load_tokenizer
+from pipelines.training.tokenizer import load_tokenizer
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from pipelines.training.loading import Corpus, count_tokens, read_rows
-from pipelines.tokenizer import BOS, EOS, PAD, SEP, load_tokenizer, special_ids, train_tokenizer
+from pipelines.training.tokenizer import BOS, EOS, PAD, SEP, load_tokenizer, special_ids, train_tokenizer
 
 
 def test_autotokenizer_loads_it_with_the_special_tokens(train_corpus):

@@ -9,7 +9,8 @@ import pytest
 
 from pipelines.training.loading import DataError
 from pipelines.training.metrics import read_jsonl
-from pipelines.train import plan_run, run
+from pipelines.training.loop import run
+from pipelines.training.plan import plan_run
 
 
 def one_pass(train_corpus: str) -> int:

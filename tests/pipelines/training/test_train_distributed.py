@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.training.metrics import read_jsonl
-from pipelines.train import run
+from pipelines.training.loop import run
 
 STEPS = 20
 ROOT = Path(__file__).resolve().parents[3]

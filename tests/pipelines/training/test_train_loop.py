@@ -13,9 +13,10 @@ from safetensors.torch import load_file
 from model import CausalLM
 from model.export import load_pretrained
 from pipelines.training.checkpoint import list_checkpoints
-from pipelines.training.loading import DataError
 from pipelines.training.metrics import read_jsonl
-from pipelines.train import lr_at, run, scheduled
+from pipelines.errors import Refused
+from pipelines.training.loop import run
+from pipelines.training.optim import lr_at, scheduled
 
 REQUIRED = {"step", "progress", "loss", "lm_loss", "denoise_loss", "mtp_losses", "noise_level", "tokens_per_s",
             "expert_load_max_over_mean"}
@@ -85,5 +86,5 @@ def test_schedules_follow_the_token_fraction(train_config, tmp_path):
 def test_a_run_over_a_checkpoint_of_another_corpus_is_refused(short_run, train_config, tmp_path):
     cfg, _ = short_run
     other = train_config(cfg.out_dir, steps=6, partial=True, seq_len=16)  # same out_dir, another seq_len
-    with pytest.raises(DataError, match="cannot resume"):
+    with pytest.raises(Refused, match=r"cannot resume .*trainer\.seq_len: 32 -> 16"):  # exit 3 since issue 15
         run(other)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipelines.training.checkpoint import latest
 from pipelines.training.metrics import read_jsonl
-from pipelines.train import run
+from pipelines.training.loop import run
 
 STEPS, SAVE_EVERY = 16, 4
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,0 +1,98 @@
+"""Byte-level BPE trained on the generated corpus, saved as a transformers fast tokenizer.
+
+Writes DATA/tokenizer/ (default) with tokenizer.json + tokenizer_config.json, which
+`transformers.AutoTokenizer.from_pretrained` loads, and token_counts.json (tokens per shard in
+the trainer's example format) so the trainer can check a run's length against the corpus cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+from pipelines.training.loading import Corpus, count_tokens, read_rows
+from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids
+
+__all__ = ["BOS", "EOS", "PAD", "SEP", "SPECIAL_TOKENS", "TokenizerConfig", "build", "load_tokenizer", "special_ids",
+           "train_tokenizer"]
+
+
+class TokenizerConfig(BaseModel, extra="forbid"):
+    """The tokenizer job: which corpus, how big a vocabulary, how many rows to learn it from."""
+
+    data: str = Field(min_length=1)  # a folder written by `python -m pipelines.generate`
+    out: str | None = None  # default: DATA/tokenizer
+    vocab_size: int = Field(8192, ge=260, le=1 << 20)  # >= the 256 bytes and the 4 special tokens
+    sample_rows: int = Field(20000, ge=1)
+
+
+def _sample_texts(data_dir: Path, sample_rows: int) -> Iterator[str]:
+    """Clean and noisy text of up to sample_rows rows, spread evenly over the shards (noise lives late)."""
+    corpus = Corpus.open(data_dir)
+    per_shard = max(1, sample_rows // max(1, len(corpus.shards)))
+    for shard in range(len(corpus.shards)):
+        for row in read_rows(corpus, shard, columns=("clean_text", "noisy_text"), limit=per_shard):
+            yield row["clean_text"]
+            if row["noisy_text"] != row["clean_text"]:
+                yield row["noisy_text"]
+
+
+def train_tokenizer(texts: Iterator[str], vocab_size: int = 8192) -> PreTrainedTokenizerFast:
+    """Train a GPT-2-style byte-level BPE (no unknown tokens: every byte is in the alphabet)."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=PAD,
+        additional_special_tokens=[SEP],
+        model_max_length=1 << 20,  # packing, not the tokenizer, decides sequence length
+        clean_up_tokenization_spaces=False,
+    )
+
+
+def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
+    """Load a saved tokenizer the way users will: through AutoTokenizer."""
+    path = Path(path)
+    if not (path / "tokenizer.json").is_file():
+        raise FileNotFoundError(f"no tokenizer at {path}; run `python -m pipelines.tokenizer data=DATA_DIR` first")
+    return AutoTokenizer.from_pretrained(str(path))
+
+
+def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int = 8192, sample_rows: int = 20000) -> Path:
+    """Train, save, and count the corpus tokens; returns the tokenizer folder."""
+    data_dir = Path(data_dir)
+    out = Path(out) if out else data_dir / "tokenizer"
+    tok = train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    tok.save_pretrained(str(tmp))
+    _publish(tmp, out)
+    count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
+    return out
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Rename the finished folder into place, replacing an older tokenizer only once the new one is whole."""
+    import shutil
+
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.replace(old)
+    tmp.replace(out)
+    shutil.rmtree(old, ignore_errors=True)
