@@ -1,6 +1,7 @@
 """Byte-level BPE trained on the generated corpus, saved as a transformers fast tokenizer.
 
     python -m pipelines.tokenizer data=OUT_DIR [vocab_size=8192] [sample_rows=20000] [out=DIR]
+    python -m pipelines.tokenizer data=OUT_DIR kind=byte     # 256 bytes + specials (pipelines/training/byte_tokenizer.py)
 
 Writes OUT_DIR/tokenizer/ (default) with tokenizer.json + tokenizer_config.json, which
 `transformers.AutoTokenizer.from_pretrained` loads, and token_counts.json (tokens per shard in
@@ -104,7 +105,7 @@ def _publish(tmp: Path, out: Path) -> None:
 
 def _parse(argv: list[str]) -> dict[str, str]:
     """key=value arguments, Hydra-style, without pulling Hydra in for four keys."""
-    known = {"data", "out", "vocab_size", "sample_rows"}
+    known = {"data", "out", "vocab_size", "sample_rows", "kind"}
     args = {}
     for a in argv:
         key, eq, value = a.partition("=")
@@ -118,7 +119,14 @@ def _parse(argv: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parse(sys.argv[1:] if argv is None else argv)
-    out = build(args["data"], args.get("out"), int(args.get("vocab_size", 8192)), int(args.get("sample_rows", 20000)))
+    if args.get("kind", "bpe") not in ("bpe", "byte"):
+        raise SystemExit(f"kind: expected bpe or byte, got {args['kind']!r}")
+    if args.get("kind") == "byte":
+        from pipelines.training.byte_tokenizer import build_byte
+
+        out = build_byte(args["data"], args.get("out") or Path(args["data"]) / "tokenizer")
+    else:
+        out = build(args["data"], args.get("out"), int(args.get("vocab_size", 8192)), int(args.get("sample_rows", 20000)))
     tok = load_tokenizer(out)
     counts = json.loads((out / "token_counts.json").read_text())
     print(f"tokenizer: {out} ({len(tok)} tokens); corpus: {counts['total']:,} tokens in the trainer's format")

@@ -57,6 +57,7 @@ class TrainerConfig(BaseModel, extra="forbid"):
     mtp_weight_schedule: Schedule = [(0.0, None), (0.676, 0.1)]  # DeepSeek-V3: 0.3 for 10T of 14.8T tokens, then 0.1
     bias_rate_schedule: Schedule = [(0.0, None), (0.966, 0.0)]  # DeepSeek-V3: 0.001 until 14.3T, then 0
     cycle: bool = False  # loop over a corpus smaller than the run (each pass repeats the curriculum)
+    whole_rows: bool = False  # pack examples whole (a noisy -> clean pair never split; longer rows skipped, counted)
     partial: bool = False  # allow a run shorter than the corpus (smoke tests, benchmarks): the curriculum is cut short
     length_tolerance: float = Field(0.02, ge=0, lt=1)  # accepted |run tokens / corpus tokens - 1|
     drift_tolerance: float = Field(0.15, gt=0)  # accepted |row progress - token fraction| while training
@@ -418,6 +419,7 @@ def step_record(step: int, tokens: int, fraction: float, batch: Any, stats: Step
         "examples": batch.examples,
         "denoise_examples": batch.denoise_examples,
         "denoise_targets": batch.targets["denoise"],
+        "skipped_rows": batch.position.skipped,
         **schedule,
         "grad_norm": stats.grad_norm,
         "expert_load_max_over_mean": float(ratios.max()) if ratios.numel() else None,
@@ -448,7 +450,7 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
     model = parallelize(core, t, rt)
     optimizer = make_optimizer(model, t, rt)
     loader = Loader(corpus, tok, t.seq_len, t.batch_size, t.micro_batch_size, rt.rank, rt.world, t.cycle,
-                    mtp_depth=model_cfg.num_nextn_predict_layers, prefetch=t.prefetch)
+                    mtp_depth=model_cfg.num_nextn_predict_layers, prefetch=t.prefetch, whole_rows=t.whole_rows)
 
     identity = {"manifest": corpus.manifest.config_hash, "tokenizer": tokenizer_fingerprint(tok),
                 "planned_tokens": plan.planned_tokens, "seq_len": t.seq_len}
