@@ -11,7 +11,7 @@ import world_model
 from noise.adversarial import AdversarialConfig, adversarial
 from noise.curriculum import choose_families
 from noise.edits import FAMILIES, Noised, Occupancy, by_position, splice
-from noise.logical import LogicalConfig, logical
+from noise.logical import LogicalConfig, Window, logical
 from noise.typo import TypoConfig, typos
 from world_model import Document, Domain, derive_seed, make_rng
 
@@ -36,11 +36,13 @@ def corrupt(
     seed: int,
     families: Mapping[str, float] | None = None,
     config: NoiseConfig = DEFAULT_CONFIG,
+    window: Window | None = None,
 ) -> Noised:
     """Noise one document; `families` (family -> strength) overrides the default draw at `level`.
 
     Each family draws from its own generator seeded by (seed, family), where the caller derives `seed`
     from (global seed, record id): a row comes out the same in any process and in any order.
+    `window`: `document` is a cut of a whole rendering (short rows); logical noise cuts its re-rendering alike.
     """
     dom = world_model.domain(domain) if isinstance(domain, str) else domain
     if not 0.0 <= level <= 1.0:
@@ -53,7 +55,8 @@ def corrupt(
 
     taken, violations, noisy_record = Occupancy(), (), None
     if "logical" in families:
-        edits, violations, noisy_record = logical(document, record, dom, _rng(seed, "logical"), config.logical, taken)
+        edits, violations, noisy_record = logical(document, record, dom, _rng(seed, "logical"), config.logical, taken,
+                                                 window)
         for e in edits:
             taken.add(e)
     if "adversarial" in families:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Protocol, Sequence
 
 from pydantic import BaseModel, Field
 
@@ -14,6 +15,14 @@ class LogicalConfig(BaseModel, extra="forbid"):
     """How often to retry when a violation does not show in this document's text."""
 
     max_tries: int = Field(4, ge=1, le=64)
+
+
+class Window(Protocol):
+    """A cut of the document (short rows) that can be applied again to a re-rendering of a changed record."""
+
+    def apply(self, document: Document) -> Document | None: ...
+
+    def shows(self, fields: Sequence[str]) -> bool: ...
 
 
 def span_edits(clean: Document, broken: Document, constraint: str) -> list[Edit]:
@@ -60,13 +69,32 @@ def logical(
     rng: random.Random,
     config: LogicalConfig,
     taken: Occupancy,
+    window: Window | None = None,
 ) -> tuple[list[Edit], tuple[str, ...], BaseModel | None]:
-    """Edits that make the document state a record its own constraints forbid, the ids it breaks, that record."""
+    """Edits that make the document state a record its own constraints forbid, the ids it breaks, that record.
+
+    With `window` (the document is a cut of a whole rendering), the violated rendering is cut the same
+    way; the constraint to break is drawn among those whose inputs the window shows (wherever the whole
+    document renders them), and only violations whose fields and inputs all show count: a draw whose own
+    constraint does not wholly show is re-drawn like one that does not change the text at all.
+    """
     if document.seed is None:
         raise ValueError("logical noise re-renders the document: render it with Domain.render so it carries its seed")
+    inputs = {c.id: c.nodes for c in domain.constraints} if window is not None else {}
+    visible = sorted(cid for cid, nodes in inputs.items() if window.shows(nodes)) if window is not None else []
+    if window is not None and not visible:
+        return [], (), None
     for _ in range(config.max_tries):
-        broken, cid, violations = domain.violate_checked(record, rng.getrandbits(63))
-        edits = span_edits(document, domain.render(broken, document.seed, style=document.style), cid)
+        wanted = rng.choice(visible) if visible else None  # in a window: only constraints it shows all inputs of
+        broken, cid, violations = domain.violate_checked(record, rng.getrandbits(63), wanted)
+        rendered = domain.render(broken, document.seed, style=document.style)
+        if window is not None:
+            violations = [v for v in violations if window.shows((*v.fields, *inputs[v.constraint_id]))]
+            seen = any(v.constraint_id == cid for v in violations)
+            rendered = window.apply(rendered) if seen else None
+            if rendered is None:
+                continue
+        edits = span_edits(document, rendered, cid)
         if edits and all(taken.is_free(e.start, e.end) for e in edits):
             return edits, tuple(sorted({v.constraint_id for v in violations})), broken
     return [], (), None

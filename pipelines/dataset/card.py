@@ -22,6 +22,7 @@ COLUMN_MEANING = {
     "noisy_text": "the document after noise (equal to clean_text when no edit)",
     "edits": "labelled edits (family, op, start, end, original, replacement, constraint), sorted by start",
     "violations": "constraint ids the noisy document breaks (empty unless a logical edit)",
+    "spans": "field-value spans of clean_text (key, start, end), in text order, so evaluation never re-renders",
 }
 
 

@@ -68,6 +68,7 @@ class GenerateConfig(BaseModel, extra="forbid"):
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
     curriculum: Curriculum = Field(default_factory=Curriculum)
     noise_level: float | None = Field(None, ge=0.0, le=1.0)  # set: every row gets this level (held-out sets)
+    max_doc_bytes: int | None = Field(None, ge=64)  # set: each clean document cut to <= this many UTF-8 bytes
     split: str = Field("train", pattern=r"^[A-Za-z0-9_]+$")
     row_group_size: int = Field(1000, ge=1)
     compression_level: int = Field(3, ge=1, le=22)

@@ -14,7 +14,8 @@ from typing import Any, Iterator
 
 import world_model
 from noise import FAMILIES, Curriculum, NoiseConfig, choose_families, corrupt
-from world_model import Domain, derive_seed, make_rng
+from pipelines.dataset.cut import CutError, choose
+from world_model import Document, Domain, derive_seed, make_rng
 
 
 def row_id(domain: str, shard: int, row: int) -> str:
@@ -43,6 +44,7 @@ class RowMaker:
     noise: NoiseConfig
     noise_level: float | None = None
     imports: tuple[str, ...] = ()
+    max_doc_bytes: int | None = None  # set: each clean document is cut to a window of at most this many bytes
     _names: list[str] = field(init=False, repr=False)
     _cumulative: list[float] = field(init=False, repr=False)
     _domains: dict[str, Domain] = field(init=False, repr=False)
@@ -70,6 +72,7 @@ class RowMaker:
             noise=cfg.noise,
             noise_level=cfg.noise_level,
             imports=tuple(cfg.domain.imports),
+            max_doc_bytes=cfg.max_doc_bytes,
         )
 
     def domain_of(self, shard: int, row: int) -> str:
@@ -97,10 +100,18 @@ class RowMaker:
         if problems:  # sampling is consistent by construction; a violation here is a world-model bug
             raise RuntimeError(f"{rid}: sampled record violates {[v.constraint_id for v in problems]}")
         document = dom.render(record, derive_seed(self.seed, rid, "render"))
+        window = None
+        if self.max_doc_bytes is not None:  # cut before noise, so every edit is made on the text the row holds
+            try:
+                window = choose(document, self.max_doc_bytes, make_rng(derive_seed(self.seed, rid, "cut")))
+            except CutError as err:
+                raise CutError(f"{rid}: {err}") from None
+            document = window.apply(document) if window is not None else document
         progress = progress_of(shard, row, self.shards, self.records_per_shard)
         level, families = self.plan(rid, progress)
         if families:
-            noised = corrupt(document, record, dom, level, derive_seed(self.seed, rid, "noise"), families, self.noise)
+            noised = corrupt(document, record, dom, level, derive_seed(self.seed, rid, "noise"), families, self.noise,
+                             window)
             noisy, edits, violations = noised.noisy_text, noised.edits, list(noised.violations)
         else:
             noisy, edits, violations = document.text, (), []
@@ -113,6 +124,7 @@ class RowMaker:
             "record": canonical_json(record),
             "clean_text": document.text,
             "noisy_text": noisy,
+            "spans": value_spans(document),
             "edits": [
                 {"family": e.family, "op": e.op, "start": e.start, "end": e.end, "original": e.original,
                  "replacement": e.replacement, "constraint": e.constraint}
@@ -124,6 +136,11 @@ class RowMaker:
     def rows(self, shard: int) -> Iterator[dict[str, Any]]:
         for r in range(self.records_per_shard):
             yield self.row(shard, r)
+
+
+def value_spans(document: Document) -> list[dict[str, Any]]:
+    """The clean text's field-value spans in text order, as the `spans` column holds them."""
+    return [{"key": k, "start": a, "end": b} for k, (a, b) in document.spans.items()]
 
 
 def tally(rows: list[dict[str, Any]]) -> tuple[dict[str, int], dict[str, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 # Bump when a column is added, removed or retyped; readers check it in the manifest and the shard footer.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the `spans` column (field-value spans of clean_text)
 
 EDIT = pa.struct(
     [
@@ -16,6 +16,14 @@ EDIT = pa.struct(
         pa.field("original", pa.string(), nullable=False),
         pa.field("replacement", pa.string(), nullable=False),
         pa.field("constraint", pa.string()),  # logical edits only
+    ]
+)
+
+SPAN = pa.struct(
+    [
+        pa.field("key", pa.string(), nullable=False),  # the field path, `path#2` for its second mention
+        pa.field("start", pa.int32(), nullable=False),  # code points of clean_text, end exclusive
+        pa.field("end", pa.int32(), nullable=False),
     ]
 )
 
@@ -32,6 +40,7 @@ SCHEMA = pa.schema(
         # Explicit element types: an all-empty column must stay list<struct>, never list<null>.
         pa.field("edits", pa.list_(pa.field("element", EDIT, nullable=False)), nullable=False),
         pa.field("violations", pa.list_(pa.field("element", pa.string(), nullable=False)), nullable=False),
+        pa.field("spans", pa.list_(pa.field("element", SPAN, nullable=False)), nullable=False),
     ]
 )
 

@@ -20,7 +20,7 @@ from pipelines.dataset.storage import Folder
 
 # Low-cardinality columns get dictionary pages; long text would only fall back to plain after trying.
 DICTIONARY_COLUMNS = ["domain", "shard", "edits.list.element.family", "edits.list.element.op",
-                      "edits.list.element.constraint", "violations.list.element"]
+                      "edits.list.element.constraint", "violations.list.element", "spans.list.element.key"]
 # Min/max statistics where a reader can prune with them; none on long text.
 STATISTICS_COLUMNS = ["id", "domain", "shard", "progress", "noise_level"]
 

@@ -70,7 +70,7 @@ def test_shards_hold_the_contract_and_read_back_everywhere(reference, tmp_path):
     table = pq.read_table(reference / "shards")
     assert table.schema.remove_metadata().equals(SCHEMA)
     assert table.column_names == ["id", "domain", "shard", "progress", "noise_level", "record", "clean_text",
-                                  "noisy_text", "edits", "violations"]
+                                  "noisy_text", "edits", "violations", "spans"]
     ids = table.column("id").to_pylist()
     assert len(set(ids)) == 100
     # Shard 0 (progress < 0.5) holds no edit at all, yet its edits column is list<struct>, not list<null>.

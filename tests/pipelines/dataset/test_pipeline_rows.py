@@ -67,6 +67,16 @@ def test_record_column_is_the_clean_record_as_json(maker):
     assert record.model_dump_json() == row["record"]
 
 
+def test_spans_column_holds_the_rendered_value_spans(maker):
+    """Evaluation reads field spans from the shard instead of re-rendering the record (schema v2)."""
+    for shard, r in ((0, 0), (1, 4), (3, 19)):
+        row = maker.row(shard, r)
+        dom = world_model.domain(row["domain"])
+        doc = dom.render(dom.Record.model_validate_json(row["record"]), world_model.derive_seed(0, row["id"], "render"))
+        assert [(s["key"], (s["start"], s["end"])) for s in row["spans"]] == list(doc.spans.items())
+        assert row["spans"] and all(row["clean_text"][s["start"] : s["end"]] for s in row["spans"])
+
+
 def _edit(e):
     from noise import Edit
 
