@@ -418,6 +418,7 @@ def step_record(step: int, tokens: int, fraction: float, batch: Any, stats: Step
         "noise_level": round(batch.noise_level, 6),
         "examples": batch.examples,
         "denoise_examples": batch.denoise_examples,
+        "lm_targets": batch.targets["lm"],
         "denoise_targets": batch.targets["denoise"],
         "skipped_rows": batch.position.skipped,
         **schedule,
