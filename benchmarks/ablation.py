@@ -471,7 +471,7 @@ def report(results: list[dict[str, Any]], plan: dict[str, Any], b: Budget, meta:
     }
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / "ablation.json").write_text(json.dumps(_finite(payload), indent=1) + "\n")
-    plot(results, plan, results_dir / "ablation.png")
+    plot(results, plan, results_dir / "ablation.png", check["clean_bpb_bar"])
     (results_dir / "ablation.md").write_text(markdown(payload, stats, hyps, check))
     return payload
 
@@ -551,7 +551,7 @@ def markdown(p: dict[str, Any], stats: dict[str, Any], hyps: list[dict[str, Any]
     return "\n".join(lines)
 
 
-def plot(results: list[dict[str, Any]], plan: dict[str, Any], path: Path) -> None:
+def plot(results: list[dict[str, Any]], plan: dict[str, Any], path: Path, bar: float) -> None:
     """Clean bits/byte and noise sensitivity against tokens per arm (seed means), the branch point marked."""
     import matplotlib
 
@@ -564,7 +564,12 @@ def plot(results: list[dict[str, Any]], plan: dict[str, Any], path: Path) -> Non
         for arm in ARMS:
             pts = mean_curve(results, arm, key)
             ax.plot([t for t, _ in pts], [v for _, v in pts], marker=".", label=arm)
-        ax.axvline(plan["branch_step"] * plan["tokens_per_step"], color="grey", ls="--", lw=1, label="85% (branch)")
+        ax.axvline(plan["branch_step"] * plan["tokens_per_step"], color="grey", ls="--", lw=1,
+                   label=f"curriculum branches ({plan['branch_step'] / plan['steps']:.0%})")
+        if key == "clean_bpb":
+            ax.axhline(bar, color="black", ls=":", lw=1, label="power bar (0.6 x unigram)")
+        else:
+            ax.axhline(0.0, color="black", lw=0.5)
         ax.set_xlabel("training tokens")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
