@@ -74,8 +74,8 @@ def logical(
     """Edits that make the document state a record its own constraints forbid, the ids it breaks, that record.
 
     With `window` (the document is a cut of a whole rendering), the violated rendering is cut the same
-    way; the constraint to break is drawn among those whose inputs the window shows (wherever the whole
-    document renders them), and only violations whose fields and inputs all show count: a draw whose own
+    way; the constraint to break is drawn among those whose inputs the window shows (one at least, and
+    every one the whole document renders), and only violations whose fields and inputs all show count: a draw whose own
     constraint does not wholly show is re-drawn like one that does not change the text at all.
     """
     if document.seed is None:
@@ -87,13 +87,13 @@ def logical(
     for _ in range(config.max_tries):
         wanted = rng.choice(visible) if visible else None  # in a window: only constraints it shows all inputs of
         broken, cid, violations = domain.violate_checked(record, rng.getrandbits(63), wanted)
-        rendered = domain.render(broken, document.seed, style=document.style)
         if window is not None:
             violations = [v for v in violations if window.shows((*v.fields, *inputs[v.constraint_id]))]
-            seen = any(v.constraint_id == cid for v in violations)
-            rendered = window.apply(rendered) if seen else None
-            if rendered is None:
-                continue
+            if not any(v.constraint_id == cid for v in violations):
+                continue  # its own constraint does not show in the window: re-draw, without rendering
+        rendered = domain.render(broken, document.seed, style=document.style)
+        if window is not None and (rendered := window.apply(rendered)) is None:
+            continue
         edits = span_edits(document, rendered, cid)
         if edits and all(taken.is_free(e.start, e.end) for e in edits):
             return edits, tuple(sorted({v.constraint_id for v in violations})), broken

@@ -13,6 +13,7 @@ import itertools
 import random
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from world_model import Document
@@ -21,6 +22,7 @@ from world_model import Document
 Anchor = tuple[str, "int | str"]
 _NEWLINE = re.compile("\n")
 _WIDE = re.compile("[^\x00-\x7f]")
+_PART_END = re.compile(r"(?=[.\[])|$")  # where a leading part of a field path ends
 
 
 class CutError(ValueError):
@@ -44,13 +46,25 @@ class Cut:
         return window(document, start, end)
 
     def shows(self, fields: Sequence[str]) -> bool:
-        """Whether every listed field (or record part, e.g. `claims`) the whole document renders, the window renders."""
-        return all(mentions(self.shown, f) or not mentions(self.rendered, f) for f in fields)
+        """Whether the window renders one of the fields (or record parts, e.g. `claims`) and every one the whole document renders."""
+        rendered, shown = self._parts
+        seen = [f in shown for f in fields]
+        return any(seen) and all(s or f not in rendered for s, f in zip(seen, fields))
+
+    @cached_property
+    def _parts(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Every path and record part (`claims`, `claims[0]`) rendered by the whole document and by the window."""
+        return parts(self.rendered), parts(self.shown)
+
+
+def parts(paths: frozenset[str]) -> frozenset[str]:
+    """The paths and every leading part of each: `claims[0].title` gives `claims`, `claims[0]`, `claims[0].title`."""
+    return frozenset(p[:m.start()] for p in paths for m in _PART_END.finditer(p))
 
 
 def mentions(paths: frozenset[str], field: str) -> bool:
     """Whether `field` or a part of it (`field.x`, `field[i]...`) is among the paths."""
-    return field in paths or any(p.startswith((field + ".", field + "[")) for p in paths)
+    return field in parts(paths)
 
 
 def window(document: Document, start: int, end: int) -> Document:

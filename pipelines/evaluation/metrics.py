@@ -1,6 +1,6 @@
 """Robustness metrics as pure functions of logits, token ids, offsets and scores (no model, no I/O).
 
-The evaluator (pipelines/evaluate.py) feeds them; the tests feed them hand-made cases with known answers.
+The evaluator (pipelines/evaluation/cases.py, scoring.py) feeds them; the tests feed them hand-made cases with known answers.
 Conventions: logits[:, i] predicts token i + 1 (transformers' shift); labels are -100 where no loss.
 """
 

@@ -104,9 +104,6 @@ def markdown(metrics: dict[str, Any], images: list[str]) -> str:
     if ratios:
         lines += ["", "Expert load max/mean per MoE layer: " + ", ".join(
             f"{n} {r:.2f}" for n, r in zip(metrics["expert_load"]["layers"], ratios))]
-    if metrics.get("render_mismatches"):
-        lines += ["", f"**{metrics['render_mismatches']} rows could not be re-rendered to their clean text**: "
-                      "their field spans are unknown, so they count for losses but not for repair or susceptibility."]
     lines += ["", "Definitions: docs/evaluation.md.", ""]
     lines += [f"![{name}]({name})" for name in images]
     return "\n".join(lines) + "\n"

@@ -101,6 +101,7 @@ def test_logical_edits_break_a_constraint_visible_in_the_window(short):
         for cid in row["violations"]:
             nodes = next(c.nodes for c in dom.constraints if c.id == cid)
             assert not [n for n in nodes if mentions(whole, n) and not mentions(shown, n)], (row["id"], cid)
+            assert any(mentions(shown, n) for n in nodes), (row["id"], cid)
         checked += 1
     assert checked >= 10
 

@@ -1,25 +1,31 @@
-"""pipelines.evaluate end to end on a tiny random model and held-out sets written in process (no Ray)."""
+"""pipelines.evaluate end to end on a tiny random model and held-out sets written in process."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
 import world_model
+from world_model import derive_seed
 from model import CausalLM, ModelConfig
 from model.export import save_pretrained
 from pipelines import evaluate as E
 from pipelines.dataset import manifest
 from pipelines.dataset.config import validate
-from pipelines.training.loading import Corpus, Specials, encode
+from pipelines.evaluation import cases as C
+from pipelines.evaluation import heldout as H
+from pipelines.evaluation import scoring as S
+from pipelines.training.loading import Corpus, Specials, encode, read_rows
 from pipelines.dataset.manifest import Manifest
 from pipelines.dataset.shards import build
 from pipelines.dataset.storage import Folder
-from pipelines.tokenizer import train_tokenizer
+from pipelines.tokenizer import load_tokenizer, train_tokenizer
 
 ROWS = 4
 
@@ -27,11 +33,11 @@ ROWS = 4
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def write_heldout(folder: Path, level: float) -> Path:
-    """What `make_heldout` writes for one level, built in this process (generate.run needs Ray)."""
-    cfg = validate({"out_dir": str(folder), "shards": 1, "records_per_shard": ROWS, "seed": 1000, "noise_level": level,
-                    "progress": False, "domain": {"name": "mixed", "weights": {d: 1.0 for d in world_model.domains()}}})
-    return write_one_shard(folder, cfg)
+def write_heldout(root: Path, level: float) -> Path:
+    """What `make_heldout` writes for one level, built in this process without Ray (shards.build)."""
+    cfg = H.heldout_config(root, level, rows=ROWS)
+    assert cfg.seed == 1000 and cfg.noise_level == level and set(cfg.domain.weights) == set(world_model.domains())
+    return write_one_shard(Path(cfg.out_dir), cfg)
 
 
 def write_one_shard(folder: Path, cfg) -> Path:
@@ -49,7 +55,7 @@ def write_one_shard(folder: Path, cfg) -> Path:
 def setup(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("eval")
     for level in (0.0, 1.0):
-        write_heldout(root / "heldout" / f"level-{level}", level)
+        write_heldout(root / "heldout", level)
     corpus = Corpus.open(root / "heldout" / "level-1.0")
     texts = [t for b in corpus.read(0, columns=("clean_text", "noisy_text")) for r in b.to_pylist() for t in r.values()]
     tok = train_tokenizer(iter(texts * 2), vocab_size=1500)
@@ -69,17 +75,20 @@ def setup(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_cases_use_the_trainers_example_layout(setup):
     export, heldout = setup
-    tok = E.load_tokenizer(export)
+    tok = load_tokenizer(export)
     corpus = Corpus.open(heldout / "level-1.0")
-    batch = next(corpus.read(0, columns=E.ROW_COLUMNS + ("shard", "progress", "noise_level")))
+    batch = next(corpus.read(0, columns=C.ROW_COLUMNS + ("shard", "progress", "noise_level")))
     rows = batch.to_pylist()
     trainer = encode(tok, Specials.of(tok), batch)
-    builder = E.Builder(tok)
+    builder = C.Builder(tok)
     for k, row in enumerate(rows):
-        cases = builder.row(row, 1.0, corpus.manifest.seed)
+        cases = builder.row(row, 1.0)
         assert cases.denoise["all"].ids == trainer.ids[k].tolist()  # <doc> noisy <sep> clean <end>
         assert cases.clean_lm.ids[0] == tok.bos_token_id and cases.clean_lm.ids[-1] == tok.eos_token_id
-    assert builder.render_mismatches == 0, "re-rendering must give back the clean text (field spans)"
+        # the field spans read from the shard are those re-rendering the record gives (no re-render needed)
+        dom = world_model.domain(row["domain"])
+        doc = dom.render(dom.Record.model_validate_json(row["record"]), derive_seed(corpus.manifest.seed, row["id"], "render"))
+        assert doc.text == row["clean_text"] and C.spans_of(row) == doc.spans, "shard spans must be the rendering's"
 
 
 @pytest.mark.slow
@@ -90,7 +99,7 @@ def test_evaluate_writes_metrics_report_and_plots(setup, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["rows"] == {"0.0": ROWS, "1.0": ROWS}
     s = metrics["summary"]
-    vocab = math.log(len(E.load_tokenizer(export)))
+    vocab = math.log(len(load_tokenizer(export)))
     for key in ("clean_lm_loss", "copy_loss", "denoise_loss"):
         assert 0.5 * vocab < s[key] < 2 * vocab, f"{key}: a random model is near log(vocab), got {s[key]}"
     # level 1.0 gives every row every family: each family has rows, touched fields and a detection pair
@@ -110,11 +119,11 @@ def test_evaluate_writes_metrics_report_and_plots(setup, tmp_path):
 def test_a_model_that_copies_scores_zero_copy_loss_and_full_repair_at_level_zero(setup):
     """An oracle 'model' whose logits point at the true next token: losses ~0, every value reproduced."""
     export, heldout = setup
-    tok = E.load_tokenizer(export)
-    builder = E.Builder(tok)
+    tok = load_tokenizer(export)
+    builder = C.Builder(tok)
     corpus = Corpus.open(heldout / "level-1.0")
-    rows = [builder.row(r, 1.0, corpus.manifest.seed) for b in corpus.read(0, columns=E.ROW_COLUMNS) for r in b.to_pylist()]
-    cases = E._all_cases(rows)
+    rows = [builder.row(r, 1.0) for b in corpus.read(0, columns=C.ROW_COLUMNS) for r in b.to_pylist()]
+    cases = C.all_cases(rows)
 
     class Oracle(torch.nn.Module):
         def forward(self, ids):
@@ -124,9 +133,9 @@ def test_a_model_that_copies_scores_zero_copy_loss_and_full_repair_at_level_zero
                 logits[b, torch.arange(ids.shape[1]), nxt] = 1e4
             return type("Out", (), {"logits": logits, "expert_load": None})()
 
-    runner = E.Runner(Oracle(), tok.pad_token_id, torch.device("cpu"), batch_size=3)
+    runner = C.Runner(Oracle(), tok.pad_token_id, torch.device("cpu"), batch_size=3)
     runner.run(cases)
-    m = E.level_metrics(rows)
+    m = S.level_metrics(rows)
     assert m["all"]["denoise_loss"] == pytest.approx(0.0, abs=1e-3)
     assert m["all"]["repair_exact_match"] == 1.0 and m["all"]["repair_fields"] > 0
     assert m["logical"]["preference_rate"] == 0.5  # it cannot tell: both documents cost nothing
@@ -137,8 +146,8 @@ def test_bad_arguments_and_missing_data_fail_clearly(tmp_path):
     with pytest.raises(SystemExit, match="bad argument"):
         E._parse(["modle=x"])
     with pytest.raises(FileNotFoundError, match="pipelines.generate"):
-        E.discover(tmp_path)
-    cmd = " ".join(E.heldout_command(tmp_path / "h", python="python"))
+        H.discover(tmp_path)
+    cmd = " ".join(H.heldout_command(tmp_path / "h", python="python"))
     assert "noise_level=0.0,0.25,0.5,1.0" in cmd and "seed=1000" in cmd and "level-${noise_level}" in cmd
 
 
@@ -148,4 +157,45 @@ def test_curriculum_corpus_is_not_a_heldout_set(tmp_path):
                     "domain": {"name": "mixed", "weights": {"medical": 1.0}}})
     write_one_shard(folder, cfg)
     with pytest.raises(ValueError, match="noise_level"):
-        E.discover(folder)
+        H.discover(folder)
+
+
+def test_a_heldout_set_without_spans_is_refused_naming_the_contract(setup, tmp_path):
+    _, heldout = setup
+    old = tmp_path / "old"
+    shutil.copytree(heldout / "level-1.0", old)
+    data = json.loads((old / "manifest.json").read_text())
+    (old / "manifest.json").write_text(json.dumps(data | {"schema_version": 1}))
+    with pytest.raises(ValueError, match="contract v1 has no `spans` column"):
+        H.discover(old)
+
+
+def _sha(folder: Path) -> list[str]:
+    return [hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((folder / "shards").glob("*.parquet"))]
+
+
+def test_make_heldout_runs_the_generate_job_in_process(setup, tmp_path, ray_address):
+    """The sets the job writes in process are byte for byte the ones built above; a re-run keeps them."""
+    _, heldout = setup
+    folders = H.make_heldout(tmp_path / "h", rows=ROWS, levels=(0.0, 1.0))
+    assert folders == [tmp_path / "h" / "level-0.0", tmp_path / "h" / "level-1.0"]
+    for folder in folders:
+        assert _sha(folder) == _sha(heldout / folder.name) and len(_sha(folder)) == 1
+    stamp = [p.stat().st_mtime_ns for f in folders for p in (f / "shards").iterdir()]
+    H.make_heldout(tmp_path / "h", rows=ROWS, levels=(0.0, 1.0))
+    assert [p.stat().st_mtime_ns for f in folders for p in (f / "shards").iterdir()] == stamp
+    assert [level for level, _ in H.discover(tmp_path / "h")] == [0.0, 1.0]
+
+
+def test_short_heldout_rows_score_their_fields(setup, tmp_path, ray_address):
+    """Held-out sets of short rows (max_doc_bytes): every field the window holds is a repair target."""
+    export, _ = setup
+    (folder,) = H.make_heldout(tmp_path / "short", rows=ROWS, levels=(1.0,), max_doc_bytes=128)
+    builder = C.Builder(load_tokenizer(export))
+    rows = list(read_rows(Corpus.open(folder), 0, C.ROW_COLUMNS))
+    assert len(rows) == ROWS and all(len(r["clean_text"].encode()) <= 128 for r in rows)
+    for row in rows:
+        cases = builder.row(row, 1.0)
+        assert row["spans"] and cases.denoise["all"].ids[-1] == builder.sp.eos
+        for s in row["spans"]:
+            assert row["clean_text"][s["start"] : s["end"]]

@@ -1,0 +1,97 @@
+"""The evaluate job's body: load an export, score every held-out set in one pass, write metrics and report."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.export import load_pretrained
+from pipelines.evaluation.cases import ROW_COLUMNS, Builder, RowCases, Runner, all_cases
+from pipelines.evaluation.heldout import discover
+from pipelines.evaluation.scoring import level_metrics, summarise
+from pipelines.tokenizer import load_tokenizer
+from pipelines.training.loading import Corpus, Specials, read_rows
+
+
+def device_of(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def out_dir(cfg: Any) -> Path:
+    """Where the outputs go: cfg.out, else MODEL/../eval."""
+    return Path(cfg.out) if cfg.out else Path(cfg.model).resolve().parent / "eval"
+
+
+def evaluate(cfg: Any) -> dict[str, Any]:
+    """Score every held-out set, write metrics.json, report.md and plots; returns the metrics.
+
+    `cfg` is the job's config (model, data, out, max_rows, batch_size, device, threads, plots).
+    """
+    from model import load_ratio
+
+    t0 = time.perf_counter()
+    device = device_of(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    tok = load_tokenizer(cfg.model)
+    model = load_pretrained(cfg.model).to(device).eval()
+    if hasattr(model, "mtp"):
+        model.mtp = torch.nn.ModuleList()  # MTP heads only shape training; every score here is the main head's
+    builder = Builder(tok)
+    runner = Runner(model, Specials.of(tok).pad, device, cfg.batch_size)
+    per_level: dict[float, list[RowCases]] = {}
+    sets = discover(cfg.data)
+    for level, folder in sets:
+        corpus = Corpus.open(folder)
+        rows = [builder.row(row, level)
+                for shard in range(len(corpus.shards))
+                for row in read_rows(corpus, shard, ROW_COLUMNS, limit=cfg.max_rows)][: cfg.max_rows]
+        per_level.setdefault(level, []).extend(rows)
+    runner.run(all_cases([r for rows in per_level.values() for r in rows]))  # one pass: similar lengths batch together
+
+    load = runner.expert_load if runner.expert_load is not None else torch.zeros(0, 0)
+    metrics = {
+        "model": str(cfg.model),
+        "data": str(cfg.data),
+        "sets": {str(level): str(folder) for level, folder in sets},
+        "rows": {str(level): len(rows) for level, rows in per_level.items()},
+        "summary": summarise(per_level),
+        "by_level": {str(level): level_metrics(rows) for level, rows in per_level.items()},
+        "expert_load": {
+            "layers": model.moe_layer_names(),
+            "counts": load.tolist(),
+            "max_over_mean": load_ratio(load).tolist() if load.numel() else [],
+        },
+        "tokens_scored": runner.tokens,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    write_outputs(metrics, out_dir(cfg), cfg.plots)
+    return metrics
+
+
+def write_outputs(metrics: dict[str, Any], out: Path, plots: bool = True) -> None:
+    """metrics.json (nan as null), report.md, and the plots."""
+    from pipelines.evaluation import report as eval_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(jsonable(metrics), indent=1) + "\n")
+    images = eval_report.plot(metrics, out) if plots else []
+    (out / "report.md").write_text(eval_report.markdown(metrics, images))
+
+
+def jsonable(x: Any) -> Any:
+    """Plain JSON data with nan as None (json.dumps would write NaN, which is not JSON)."""
+    if isinstance(x, float):
+        return None if math.isnan(x) else x
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    return x
