@@ -1,8 +1,8 @@
 """The curriculum-denoising ablation: does noise in the final 15% of pretraining buy robustness, and what does it cost?
 
-    python benchmarks/ablation.py                       # the study: 3 arms x 3 seeds, micro model, byte tokens (CPU, ~3 h on 2 cores)
+    python benchmarks/ablation.py                       # the study: 3 arms x 3 seeds, micro, bytes (20.8M tokens a run; ~3.5 h on 2 quiet cores)
     python benchmarks/ablation.py --quick               # CI: 1 seed, tiny budget, deterministic (<= 5 min on one core)
-    python benchmarks/ablation.py --device cuda --workers 1 --tokens 60e6   # on a GPU (same script, larger budget)
+    python benchmarks/ablation.py --device cuda --workers 1 --tokens 60e6   # on a GPU (same script, larger budget; untested so far)
     python benchmarks/ablation.py [--out runs/ablation] [--results docs/results]
 
 Re-running the same command skips finished runs and continues partial ones from their checkpoints.
@@ -56,7 +56,7 @@ class Budget:
     """Everything that sizes the study; --quick and the full study differ only here."""
 
     seeds: int
-    tokens: float  # target training tokens per run (the corpus is sized to one pass of about this)
+    tokens: float  # clean-row tokens the corpus is sized to; a run is the curriculum corpus's one pass, ~1.4x this (padding, pairs)
     row_bytes: int  # max_doc_bytes: clean documents cut to at most this many UTF-8 bytes
     seq_len: int  # window: a whole noisy -> clean pair of row_bytes each fits
     batch: int
