@@ -23,6 +23,16 @@ _BALANCING = {  # DeepSeek-V3's MTP depth, lambda, bias rate and sequence aux al
 }
 
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "micro": (
+        "~1.0M total parameters (0.6M activated), byte-level vocabulary (256 bytes + specials), for the CPU ablation and CI.",
+        {
+            "vocab_size": 320, "hidden_size": 128, "intermediate_size": 256, "moe_intermediate_size": 64,
+            "num_hidden_layers": 4, "num_attention_heads": 4, "max_position_embeddings": 1024,
+            "q_lora_rank": 64, "kv_lora_rank": 32, "qk_nope_head_dim": 16, "qk_rope_head_dim": 16, "v_head_dim": 32,
+            "n_routed_experts": 8, "n_shared_experts": 1, "num_experts_per_tok": 2, "n_group": 2, "topk_group": 2,
+            "first_k_dense_replace": 1, "norm_topk_prob": True, "routed_scaling_factor": 2.5, **_BALANCING,
+        },
+    ),
     "tiny": (
         "3.8M total parameters (2.9M activated), for CPU tests and the laptop demo.",
         {

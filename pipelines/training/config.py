@@ -30,6 +30,7 @@ class TrainerConfig(BaseModel, extra="forbid"):
     mtp_weight_schedule: Schedule = [(0.0, None), (0.676, 0.1)]  # DeepSeek-V3: 0.3 for 10T of 14.8T tokens, then 0.1
     bias_rate_schedule: Schedule = [(0.0, None), (0.966, 0.0)]  # DeepSeek-V3: 0.001 until 14.3T, then 0
     cycle: bool = False  # loop over a corpus smaller than the run (each pass repeats the curriculum)
+    whole_rows: bool = False  # pack examples whole (a noisy -> clean pair never split; longer rows skipped, counted)
     partial: bool = False  # allow a run shorter than the corpus (smoke tests, benchmarks): the curriculum is cut short
     length_tolerance: float = Field(0.02, ge=0, lt=1)  # accepted |run tokens / corpus tokens - 1|
     drift_tolerance: float = Field(0.15, gt=0)  # accepted |row progress - token fraction| while training
@@ -77,7 +78,7 @@ class TrainConfig(BaseModel, extra="forbid"):
 # Trainer keys that change what the model computes; the others (devices, parallelism, logging,
 # checkpoint cadence, micro-batching, which the step makes exact) may change between a run and its resume.
 MATH_TRAINER_KEYS = ("seq_len", "batch_size", "lr", "min_lr_ratio", "warmup", "weight_decay", "betas", "eps",
-                     "grad_clip", "mtp_weight_schedule", "bias_rate_schedule", "cycle")
+                     "grad_clip", "mtp_weight_schedule", "bias_rate_schedule", "cycle", "whole_rows")
 
 
 def settings(cfg: TrainConfig, model: ModelConfig, data: dict[str, Any]) -> dict[str, Any]:

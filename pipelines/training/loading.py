@@ -5,7 +5,10 @@ One example per row:
     noisy row (edits):    <doc> noisy <sep> clean <end>      loss on the clean target and <end> only
 
 Examples are concatenated into one token stream and cut into `seq_len` chunks (documents may straddle
-chunks, as in nanoGPT). Every rank reads the same stream and keeps chunks rank, rank + world, ...
+chunks, as in nanoGPT). With `whole_rows` an example is never cut: one that does not fit the rest of a
+chunk starts the next (the rest is padding, no target), so a noisy -> clean pair always shares one
+window; a row longer than a window is skipped and counted (`Position.skipped`, the trainer logs it).
+Every rank reads the same stream and keeps chunks rank, rank + world, ...
 of each step's global batch, so the global batch does not depend on the number of ranks: one process
 and N ranks with the same global batch see the same data. The stream's position (shard, row, token
 offset) is a few integers, so it is checkpointed exactly and resumed without replaying the corpus.
@@ -219,6 +222,7 @@ class Position:
     row: int = 0
     offset: int = 0
     chunks: int = 0  # chunks emitted so far, over all ranks
+    skipped: int = 0  # rows skipped so far for being longer than a window (whole_rows packing only)
 
     def state_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -252,8 +256,9 @@ class _Pending:
 class PackedStream:
     """Chunks of `seq_len` tokens from a position onwards; checks that rows arrive in curriculum order."""
 
-    def __init__(self, corpus: Corpus, tok: Any, seq_len: int, cycle: bool = False, start: Position | None = None) -> None:
-        self.corpus, self.tok, self.seq_len, self.cycle = corpus, tok, seq_len, cycle
+    def __init__(self, corpus: Corpus, tok: Any, seq_len: int, cycle: bool = False, start: Position | None = None,
+                 whole_rows: bool = False) -> None:
+        self.corpus, self.tok, self.seq_len, self.cycle, self.whole_rows = corpus, tok, seq_len, cycle, whole_rows
         self.specials = Specials.of(tok)
         self.start = start or Position()
 
@@ -285,6 +290,9 @@ class PackedStream:
 
     def __iter__(self) -> Iterator[tuple[Chunk, Position]]:
         """(chunk, position of the chunk after it); stops at the end of the corpus unless cycling."""
+        if self.whole_rows:
+            yield from self._whole()
+            return
         t = self.seq_len
         chunks = self.start.chunks
         pending: list[_Pending] = []
@@ -316,6 +324,30 @@ class PackedStream:
                     after = Position(last.epoch, last.shard, last.row + 1, 0, chunks)
                 yield Chunk(ids, roles, noise, last.progress, last.epoch), after
 
+    def _whole(self) -> Iterator[tuple[Chunk, Position]]:
+        """Chunks of whole examples, padded at the end; a row longer than seq_len is skipped and counted."""
+        t, pad = self.seq_len, self.specials.pad
+        chunks, skipped = self.start.chunks, self.start.skipped
+        ids, roles, noise = np.full(t, pad, np.int64), np.full(t, CONTEXT, np.uint8), np.zeros(t, np.float32)
+        filled, last = 0, None
+        for ex in self._rows(self.start):
+            n = len(ex.ids)
+            if n > t:
+                skipped += 1
+                continue
+            if filled + n > t:  # the chunk is done: emit it padded; this row starts the next one
+                chunks += 1
+                yield Chunk(ids, roles, noise, last.progress, last.epoch), Position(ex.epoch, ex.shard, ex.row, 0, chunks, skipped)
+                ids, roles, noise = np.full(t, pad, np.int64), np.full(t, CONTEXT, np.uint8), np.zeros(t, np.float32)
+                filled = 0
+            ids[filled : filled + n], roles[filled : filled + n], noise[filled : filled + n] = ex.ids, ex.roles, ex.noise
+            filled, last = filled + n, ex
+            if filled == t:
+                chunks += 1
+                yield Chunk(ids, roles, noise, last.progress, last.epoch), Position(last.epoch, last.shard, last.row + 1, 0, chunks, skipped)
+                ids, roles, noise = np.full(t, pad, np.int64), np.full(t, CONTEXT, np.uint8), np.zeros(t, np.float32)
+                filled = 0
+
 
 # ---- step batches ----------------------------------------------------------------------------------
 
@@ -345,12 +377,13 @@ class Loader:
     """Step batches for one data-parallel rank, prefetched on a background thread (tokenizing overlaps compute)."""
 
     def __init__(self, corpus: Corpus, tok: Any, seq_len: int, batch_size: int, micro_batch_size: int,
-                 rank: int = 0, world: int = 1, cycle: bool = False, mtp_depth: int = 0, prefetch: int = 2) -> None:
+                 rank: int = 0, world: int = 1, cycle: bool = False, mtp_depth: int = 0, prefetch: int = 2,
+                 whole_rows: bool = False) -> None:
         if batch_size % (micro_batch_size * world):
             raise ValueError(f"batch_size {batch_size} is not a multiple of micro_batch_size {micro_batch_size} x world {world}")
         self.corpus, self.tok, self.seq_len, self.cycle = corpus, tok, seq_len, cycle
         self.batch_size, self.micro_batch_size, self.rank, self.world = batch_size, micro_batch_size, rank, world
-        self.mtp_depth, self.prefetch = mtp_depth, prefetch
+        self.mtp_depth, self.prefetch, self.whole_rows = mtp_depth, prefetch, whole_rows
         self.sep = Specials.of(tok).sep
         self.bos = Specials.of(tok).bos
         self.position = Position()
@@ -371,7 +404,7 @@ class Loader:
         self.position = Position(**state)
 
     def _batches(self, start: Position) -> Iterator[StepBatch]:
-        stream = iter(PackedStream(self.corpus, self.tok, self.seq_len, self.cycle, start))
+        stream = iter(PackedStream(self.corpus, self.tok, self.seq_len, self.cycle, start, self.whole_rows))
         while True:
             chunks = []
             for _ in range(self.batch_size):
@@ -459,3 +492,12 @@ class Loader:
 def one_pass_steps(total_tokens: int, seq_len: int, batch_size: int) -> int:
     """Optimizer steps in one pass over the corpus (the partial last chunk and batch are dropped)."""
     return (total_tokens // seq_len) // batch_size
+
+
+def whole_rows_steps(data: str | Path, tok: Any, seq_len: int, batch_size: int) -> dict[str, int]:
+    """Steps, chunks and skipped rows of one pass packed with whole_rows (padding makes it longer than tokens / seq_len)."""
+    stream = PackedStream(Corpus.open(data), tok, seq_len, whole_rows=True)
+    chunks, after = 0, Position()
+    for _, after in stream:
+        chunks += 1
+    return {"steps": chunks // batch_size, "chunks": chunks, "skipped_rows": after.skipped}

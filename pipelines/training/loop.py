@@ -85,7 +85,7 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
     model = parallelize(core, t, rt)
     optimizer = make_optimizer(model, t, rt)
     loader = Loader(corpus, tok, t.seq_len, t.batch_size, t.micro_batch_size, rt.rank, rt.world, t.cycle,
-                    mtp_depth=model_cfg.num_nextn_predict_layers, prefetch=t.prefetch)
+                    mtp_depth=model_cfg.num_nextn_predict_layers, prefetch=t.prefetch, whole_rows=t.whole_rows)
 
     step, tokens = restore(resume, model, optimizer, loader) if resume else (0, 0)
 

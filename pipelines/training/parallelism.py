@@ -54,10 +54,11 @@ def setup_runtime(t: TrainerConfig) -> Runtime:
     return Runtime(rank, world, local_rank, device, torch.bfloat16 if bf16 else None)
 
 
-def build_model(model: ModelConfig, tok: Any) -> ModelConfig:
+def build_model(model: ModelConfig | dict[str, Any], tok: Any) -> ModelConfig:
     """The model config: the preset's fields with the tokenizer's vocabulary and special ids."""
     vocab = -(-len(tok) // 64) * 64  # round up: matmul-friendly, spare rows are never targets
-    return ModelConfig(**{**model.model_dump(), "vocab_size": vocab, "bos_token_id": tok.bos_token_id,
+    fields = model.model_dump() if isinstance(model, ModelConfig) else dict(model)
+    return ModelConfig(**{**fields, "vocab_size": vocab, "bos_token_id": tok.bos_token_id,
                           "eos_token_id": tok.eos_token_id, "pad_token_id": tok.pad_token_id})
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+from pipelines.training.byte_tokenizer import byte_tokenizer
 from pipelines.training.loading import Corpus, count_tokens, read_rows
 from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids
 
-__all__ = ["BOS", "EOS", "PAD", "SEP", "SPECIAL_TOKENS", "TokenizerConfig", "build", "load_tokenizer", "special_ids",
+__all__ = ["BOS", "EOS", "PAD", "SEP", "SPECIAL_TOKENS", "TokenizerConfig", "build", "build_byte", "load_tokenizer", "special_ids",
            "train_tokenizer"]
 
 
@@ -28,6 +31,7 @@ class TokenizerConfig(BaseModel, extra="forbid"):
     out: str | None = None  # default: DATA/tokenizer
     vocab_size: int = Field(8192, ge=260, le=1 << 20)  # >= the 256 bytes and the 4 special tokens
     sample_rows: int = Field(20000, ge=1)
+    kind: Literal["bpe", "byte"] = "bpe"  # byte: the 256 bytes + specials, nothing learnt (vocab_size unused)
 
 
 def _sample_texts(data_dir: Path, sample_rows: int) -> Iterator[str]:
@@ -73,17 +77,31 @@ def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
     return AutoTokenizer.from_pretrained(str(path))
 
 
-def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int = 8192, sample_rows: int = 20000) -> Path:
-    """Train, save, and count the corpus tokens; returns the tokenizer folder."""
+def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int = 8192, sample_rows: int = 20000,
+          kind: Literal["bpe", "byte"] = "bpe") -> Path:
+    """Train (or, for bytes, just make), save, and count the corpus tokens; returns the tokenizer folder."""
     data_dir = Path(data_dir)
     out = Path(out) if out else data_dir / "tokenizer"
-    tok = train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
+    tok = byte_tokenizer() if kind == "byte" else train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
+    _save(tok, out)
+    count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
+    return out
+
+
+def build_byte(data_dir: str | Path | None, out: str | Path) -> Path:
+    """The byte tokenizer saved to `out`, with the corpus's token counts there when a corpus is given."""
+    if data_dir is not None:
+        return build(data_dir, out, kind="byte")
+    out = Path(out)
+    _save(byte_tokenizer(), out)
+    return out
+
+
+def _save(tok: PreTrainedTokenizerFast, out: Path) -> None:
     tmp = out.with_name(out.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
     tok.save_pretrained(str(tmp))
     _publish(tmp, out)
-    count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
-    return out
 
 
 def _publish(tmp: Path, out: Path) -> None:

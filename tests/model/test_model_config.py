@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_hydra_group_is_generated_from_the_presets():
     """conf/model/ holds exactly model/presets.py, rendered byte for byte: the two cannot drift."""
-    assert ModelConfig.presets() == ["1b", "small", "tiny"]
+    assert ModelConfig.presets() == ["1b", "micro", "small", "tiny"]
     group = ROOT / "conf" / "model"
     assert sorted(p.stem for p in group.glob("*.yaml")) == ModelConfig.presets()
     for name in ModelConfig.presets():
@@ -37,13 +37,13 @@ def test_hydra_composes_the_preset_into_the_train_config():
 
 
 def test_unknown_preset_names_the_known_ones():
-    with pytest.raises(ValueError, match="1b, small, tiny"):
+    with pytest.raises(ValueError, match="1b, micro, small, tiny"):
         ModelConfig.preset("huge")
 
 
 @pytest.mark.parametrize(
     ("name", "low", "high"),
-    [("tiny", 2e6, 6e6), ("small", 80e6, 130e6), ("1b", 0.9e9, 1.2e9)],
+    [("micro", 0.8e6, 3e6), ("tiny", 2e6, 6e6), ("small", 80e6, 130e6), ("1b", 0.9e9, 1.2e9)],
 )
 def test_preset_sizes(name, low, high):
     counts = ModelConfig.preset(name).num_params()
@@ -59,7 +59,7 @@ def test_param_count_matches_the_built_model():
 
 
 def test_unknown_preset_lists_known_ones():
-    with pytest.raises(ValueError, match="1b, small, tiny"):
+    with pytest.raises(ValueError, match="1b, micro, small, tiny"):
         ModelConfig.preset("huge")
 
 
