@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+AttentionBackend = Literal["auto", "flash"]
 
 from model.config import ModelConfig
 from model.layers import RMSNorm, apply_rope
@@ -31,6 +37,9 @@ class MultiHeadLatentAttention(nn.Module):
         self.kv_a_layernorm = RMSNorm(cfg.kv_lora_rank, cfg.rms_norm_eps)
         self.kv_b_proj = nn.Linear(cfg.kv_lora_rank, self.heads * (cfg.qk_nope_head_dim + cfg.v_head_dim), bias=False)
         self.o_proj = nn.Linear(self.heads * cfg.v_head_dim, h, bias=False)
+        # auto: SDPA picks a kernel that takes v narrower than q/k (cuDNN, memory-efficient), no padding;
+        # flash: FlashAttention, which wants equal widths, so v is zero-padded to the q/k width.
+        self.backend: AttentionBackend = "auto"
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         b, t, _ = x.shape
@@ -49,7 +58,11 @@ class MultiHeadLatentAttention(nn.Module):
         q = torch.cat((q_nope, q_rot), dim=-1).transpose(1, 2)
         k = torch.cat((k_nope, k_rot.expand(-1, -1, self.heads, -1)), dim=-1).transpose(1, 2)
         v = v.transpose(1, 2)
-        if self.v_dim < q.shape[-1] and q.device.type != "cpu":  # GPU flash wants equal widths (CPU flash does not)
-            v = F.pad(v, (0, q.shape[-1] - self.v_dim))
-        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)[..., : self.v_dim]
+        kernel = contextlib.nullcontext()
+        if self.backend == "flash":
+            kernel = sdpa_kernel(SDPBackend.FLASH_ATTENTION)
+            if self.v_dim < q.shape[-1]:  # flash wants equal widths
+                v = F.pad(v, (0, q.shape[-1] - self.v_dim))
+        with kernel:
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.scale)[..., : self.v_dim]
         return self.o_proj(out.transpose(1, 2).reshape(b, t, self.heads * self.v_dim))

@@ -33,20 +33,22 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from model.apr import AdaptivePrecisionRouter, APRStats
+from model.attention import AttentionBackend, MultiHeadLatentAttention
 from model.block import Block
 from model.config import ModelConfig
 from model.layers import RMSNorm, rope_angles
+from model.loss import IGNORE_INDEX, mean_loss, token_losses
 from model.moe import ExpertImpl, Router, RoutedExperts
 from model.mtp import MTPModule, shift_left
 
-IGNORE_INDEX = -100
+__all__ = ["IGNORE_INDEX", "CausalLM", "CausalLMOutput", "load_ratio"]
 
 
 @dataclass
 class CausalLMOutput:
     """What one forward returns; backpropagate `total_loss`."""
 
-    logits: torch.Tensor  # [B, T, V]
+    logits: torch.Tensor | None  # [B, T, V]; None when the forward was asked for the losses only
     loss: torch.Tensor | None = None  # main next-token cross-entropy
     mtp_losses: torch.Tensor | None = None  # [D], depth k predicts token i+k+1
     aux_loss: torch.Tensor | None = None  # sequence-wise balance loss, summed over MoE layers
@@ -54,6 +56,7 @@ class CausalLMOutput:
     expert_load: torch.Tensor | None = None  # int64 [n_moe_layers, E]: main MoE layers, then MTP blocks
     mtp_logits: list[torch.Tensor] = field(default_factory=list)
     apr: APRStats | None = None  # adaptive precision routing stats (cfg.apr_enabled); its loss is in total_loss
+    token_losses: torch.Tensor | None = None  # [B, T] fp32, detached: main-head CE at i against label i+1 (0: unscored)
 
     @property
     def expert_load_ratio(self) -> torch.Tensor:
@@ -115,9 +118,14 @@ class CausalLM(nn.Module):
     # ---- forward -------------------------------------------------------------------------------
 
     def forward(
-        self, input_ids: torch.Tensor, labels: torch.Tensor | None = None, *, mtp_loss_weight: float | None = None
+        self, input_ids: torch.Tensor, labels: torch.Tensor | None = None, *, mtp_loss_weight: float | None = None,
+        return_logits: bool = True,
     ) -> CausalLMOutput:
-        """Logits for every position; with labels (usually input_ids, -100 = ignore) the losses too."""
+        """Logits for every position; with labels (usually input_ids, -100 = ignore) the losses too.
+
+        The losses come from the hidden states through model/loss.py (head and cross-entropy fused, in row
+        chunks), so `return_logits=False` (the trainer) never holds a [B, T, V] tensor.
+        """
         cfg = self.cfg
         start = time.perf_counter() if self.apr is not None else 0.0  # for APR's time share; compiles without it
         cos, sin = rope_angles(input_ids.shape[1], cfg.qk_rope_head_dim, cfg.rope_theta, input_ids.device)
@@ -134,7 +142,9 @@ class CausalLM(nn.Module):
         if self.apr is not None:
             h, apr = self.apr.refine(h, uncertainty)
         h = self.norm(h)
-        logits = self.lm_head(h)
+        want_logits = return_logits or labels is None
+        logits = self.lm_head(h) if want_logits else None
+        heads = [h]  # the hidden states each head's loss is computed from
 
         mtp_logits = []
         for depth, module in enumerate(self.mtp, start=1):
@@ -142,19 +152,25 @@ class CausalLM(nn.Module):
             h, load, balance = self._run(module, h, emb, cos, sin)
             loads.append(load)
             aux.append(balance)
-            mtp_logits.append(self.lm_head(h))
+            heads.append(h)
+            if want_logits:
+                mtp_logits.append(self.lm_head(h))
 
         out = CausalLMOutput(logits=logits, mtp_logits=mtp_logits, expert_load=self._stack_loads(loads, h), apr=apr)
         out.aux_loss = torch.stack(aux).sum() if aux else h.new_zeros((), dtype=torch.float32)
         if apr is not None:
             if labels is not None:  # the estimator's target: the main head's entropy (costs one softmax)
-                self.apr.attach_targets(apr, uncertainty, logits)
-            if logits.device.type == "cuda":
-                torch.cuda.synchronize(logits.device)
+                with torch.no_grad():
+                    entropy_logits = logits if logits is not None else self.lm_head(heads[0])
+                self.apr.attach_targets(apr, uncertainty, entropy_logits)
+            if h.device.type == "cuda":
+                torch.cuda.synchronize(h.device)
             apr.refine_time_share /= max(time.perf_counter() - start, 1e-9)
         if labels is not None:
-            out.loss = next_token_loss(logits, labels, 1)
-            losses = [next_token_loss(lg, labels, depth + 1) for depth, lg in enumerate(mtp_logits, start=1)]
+            per_token = [token_losses(hd, self.lm_head.weight, labels, depth + 1) for depth, hd in enumerate(heads)]
+            out.token_losses = per_token[0].detach()
+            out.loss = mean_loss(per_token[0], labels, 1)
+            losses = [mean_loss(pt, labels, depth + 1) for depth, pt in enumerate(per_token[1:], start=1)]
             out.mtp_losses = torch.stack(losses) if losses else out.loss.new_zeros(0)
             weight = cfg.mtp_loss_weight if mtp_loss_weight is None else mtp_loss_weight
             mtp_term = weight * out.mtp_losses.mean() if losses else 0.0
@@ -201,6 +217,12 @@ class CausalLM(nn.Module):
             raise ValueError(f"expert_load has {load.shape[0]} rows, the model has {len(routers)} MoE layers")
         for router, row in zip(routers, load):
             router.update_bias(row, rate)
+
+    def set_attention_backend(self, backend: AttentionBackend) -> None:
+        """SDPA kernel choice for every attention layer: auto (no value padding) or flash (v padded to q's width)."""
+        for m in self.modules():
+            if isinstance(m, MultiHeadLatentAttention):
+                m.backend = backend
 
     def set_expert_impl(self, impl: ExpertImpl) -> None:
         """Expert kernels for every MoE layer: auto (default), grouped_mm, or split (a matmul pair per expert)."""

@@ -184,13 +184,14 @@ class ModelConfig(BaseModel):
         mtp = self.num_nextn_predict_layers * (moe_t + 3 * h + 2 * h * h)  # block, enorm/hnorm/norm, eh_proj
         return {"total": total, "activated": activated, "mtp": mtp}
 
-    def flops_per_token(self, seq_len: int, *, include_mtp: bool = True) -> float:
+    def flops_per_token(self, seq_len: int, *, include_mtp: bool = True, causal: bool = False) -> float:
         """Training FLOPs (forward+backward) per token, for MFU: 6 x activated matmul params + attention.
 
         Counts every matmul a token passes through (router, experts it is sent to, shared experts,
         the LM head once per prediction depth); the embedding lookup is free. Attention scores and
         the weighted sum add 6 * heads * seq_len * (qk_head_dim + v_head_dim) per layer, without the
-        causal halving (PaLM / torchtitan convention).
+        causal halving (PaLM / torchtitan convention); `causal=True` halves it, as a causal kernel skips the
+        masked half (what the trainer's MFU uses).
         """
         h, v = self.hidden_size, self.vocab_size
         norms = lambda n: n * h  # noqa: E731 - norm weights are not matmul parameters
@@ -206,4 +207,6 @@ class ModelConfig(BaseModel):
             matmul += depth * (block_moe + 2 * h * h + h * v)
             layers += depth
         attention = 6 * self.num_attention_heads * seq_len * (self.qk_head_dim + self.v_head_dim) * layers
+        if causal:
+            attention /= 2
         return 6.0 * matmul + attention

@@ -10,6 +10,7 @@ import hashlib
 from pydantic import BaseModel, Field
 
 from pipelines import cli
+from pipelines.progress import progress
 from pipelines.dataset import manifest
 from pipelines.dataset.manifest import SHARD_DIR, shard_path
 from pipelines.dataset.shards import ShardError, inspect
@@ -32,7 +33,7 @@ def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[s
         bad["manifest.json"] = "shard indices are not 0..N-1"
     if sum(s.rows for s in m.shards) != m.rows:
         bad["manifest.json"] = f"rows {m.rows} is not the sum over shards"
-    for s in m.shards:
+    for s in progress(m.shards, desc="verify: shards hashed", unit="shard"):
         if s.path != shard_path(s.index, m.config["split"]):
             bad[s.path] = f"unexpected path for shard {s.index}"
             continue

@@ -170,13 +170,13 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
 def _run_tasks(cfg: GenerateConfig, folder: Folder, todo: list[int], workers: int):
     """Keep `workers` shard tasks in flight; yield each finished shard; a progress bar counts rows."""
     import ray
-    from tqdm import tqdm
+    from pipelines.progress import progress
 
     from pipelines.dataset import ray_runtime
 
     queue, pending = list(todo), {}
-    bar = tqdm(total=len(todo) * cfg.records_per_shard, unit="row", unit_scale=True, dynamic_ncols=True,
-               desc=f"shards 0/{len(todo)}", disable=not cfg.progress, file=sys.stderr, smoothing=0.1)
+    bar = progress(total=len(todo) * cfg.records_per_shard, unit="row", unit_scale=True, desc=f"shards 0/{len(todo)}",
+                   enabled=cfg.progress, smoothing=0.1)
     done = 0
     try:
         while queue or pending:

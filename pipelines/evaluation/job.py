@@ -14,6 +14,7 @@ from model.export import load_pretrained
 from pipelines.evaluation.cases import ROW_COLUMNS, Builder, RowCases, Runner, all_cases
 from pipelines.evaluation.heldout import discover
 from pipelines.evaluation.scoring import level_metrics, summarise
+from pipelines.progress import progress
 from pipelines.training.tokenizer import load_tokenizer
 from pipelines.training.loading import Corpus, Specials, read_rows
 
@@ -54,7 +55,7 @@ def evaluate(cfg: Any) -> dict[str, Any]:
                 for shard in range(len(corpus.shards))
                 for row in read_rows(corpus, shard, ROW_COLUMNS, limit=cfg.max_rows)][: cfg.max_rows]
         per_level.setdefault(level, []).extend(rows)
-    runner.run(all_cases([r for rows in per_level.values() for r in rows]))  # one pass: similar lengths batch together
+    score(runner, all_cases([r for rows in per_level.values() for r in rows]), cfg.batch_size)
 
     load = runner.expert_load if runner.expert_load is not None else torch.zeros(0, 0)
     metrics = {
@@ -74,6 +75,16 @@ def evaluate(cfg: Any) -> dict[str, Any]:
     }
     write_outputs(metrics, out_dir(cfg), cfg.plots)
     return metrics
+
+
+def score(runner: Runner, cases: list, batch_size: int, batches_per_update: int = 8) -> None:
+    """Run every case, shortest first so similar lengths batch together, in slices a progress bar counts."""
+    cases = sorted(cases, key=lambda c: len(c.ids))
+    step = batch_size * batches_per_update  # a multiple of the batch: the same batches as one pass
+    with progress(total=len(cases), desc="evaluate: cases scored", unit="case") as bar:
+        for start in range(0, len(cases), step):
+            runner.run(cases[start : start + step])
+            bar.update(len(cases[start : start + step]))
 
 
 def write_outputs(metrics: dict[str, Any], out: Path, plots: bool = True) -> None:

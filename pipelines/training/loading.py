@@ -35,6 +35,7 @@ from model.causal_lm import IGNORE_INDEX
 from pipelines.dataset import manifest as manifest_io
 from pipelines.dataset.storage import Folder, normalize
 from pipelines.errors import InputError
+from pipelines.progress import progress
 from pipelines.training.specials import special_ids
 
 FORMAT_VERSION = 1  # bump when the example layout changes: token counts cached under the old one go stale
@@ -188,7 +189,7 @@ def count_tokens(data: str | Path, tok: Any, cache_dir: str | Path | None = None
         if old.get("tokenizer") == fp and old.get("format") == FORMAT_VERSION:
             cached = old.get("shards", {})
     shards = {}
-    for i, entry in enumerate(corpus.shards):
+    for i, entry in enumerate(progress(corpus.shards, desc="tokens counted", unit="shard")):
         hit = cached.get(entry.path)
         if hit and hit["sha256"] == entry.sha256:
             shards[entry.path] = hit

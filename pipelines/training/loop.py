@@ -20,12 +20,12 @@ from pipelines.training import checkpoint
 from pipelines.training.config import TrainConfig, settings, settings_hash
 from pipelines.training.export import card_info, export
 from pipelines.training.loading import Corpus, DataError, Loader, count_tokens, tokenizer_fingerprint
-from pipelines.training.metrics import MetricsLogger, peak_flops
+from pipelines.training.metrics import MetricsLogger, device_peak_flops
 from pipelines.training.optim import lr_at, make_optimizer, scheduled
 from pipelines.training.plan import Plan, plan_run
 from pipelines.training.resume import check_settings, restore, resume_path
 from pipelines.training.parallelism import Runtime, build_model, parallelize, setup_runtime
-from pipelines.training.step import step_record, train_step
+from pipelines.training.step import fast_math, step_record, train_step
 from pipelines.training.tokenizer import TokenizerConfig, build, load_tokenizer
 
 
@@ -61,6 +61,7 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
     if out_dir.is_file():
         raise InputError(f"out_dir={cfg.out_dir}: a file, not a folder; pick another out_dir")
     rt = setup_runtime(t)
+    fast_math(rt)
     torch.manual_seed(cfg.seed)
     ckpt_root = out_dir / "checkpoints"
     corpus = Corpus.open(cfg.data)
@@ -93,8 +94,8 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
     if rt.main:
         logger.write(describe_run(core, rt, plan, loader.grad_accum, resume))
     layer_names = core.moe_layer_names()
-    peak = t.peak_flops or (peak_flops(torch.cuda.get_device_name(rt.device)) if rt.device.type == "cuda" else None)
-    flops_per_token = model_cfg.flops_per_token(t.seq_len)
+    peak = t.peak_flops or (device_peak_flops(rt.device) if rt.device.type == "cuda" else None)
+    flops_per_token = model_cfg.flops_per_token(t.seq_len, causal=True)
     record: dict[str, Any] = {}
     last_time = time.perf_counter()
     try:

@@ -7,19 +7,43 @@ import math
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
+from pipelines.progress import progress
 
-# Peak dense bf16 tensor-core FLOP/s per GPU, for MFU (no sparsity).
-PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "H800": 989e12, "A100": 312e12, "A800": 312e12, "L40S": 362e12,
-                   "B200": 2250e12, "GH200": 989e12}
+# Peak dense bf16 tensor-core FLOP/s per GPU, for MFU (no sparsity), by product name. Hopper parts share a
+# name stem across form factors with different clocks and SM counts, so those are told apart below.
+PEAK_BF16_FLOPS = {"A100": 312e12, "A800": 312e12, "L40S": 362e12, "B200": 2250e12, "GH200": 989e12}
+HOPPER_BF16_FLOPS = {"sxm": 989.4e12, "pcie": 756.5e12, "nvl": 835.5e12}  # H100 SXM5 / PCIe / NVL (H200 SXM / NVL alike)
 
 
-def peak_flops(device_name: str) -> float | None:
-    """Peak bf16 FLOP/s of a GPU by its name (None when unknown: MFU is then not reported)."""
+def _hopper_form(name: str, sm_count: int | None, memory_bytes: int | None) -> str:
+    """SXM, PCIe or NVL, from the name first, then the SM count (PCIe has 114) and the memory (NVL has 94 GB)."""
+    lowered = name.lower()
+    for form in ("pcie", "nvl", "sxm"):
+        if form in lowered:
+            return form
+    if sm_count is not None and sm_count <= 114:
+        return "pcie"
+    if "H100" in name and memory_bytes is not None and 88e9 < memory_bytes < 100e9:
+        return "nvl"
+    return "sxm"  # "NVIDIA H100 80GB HBM3", "NVIDIA H200": the SXM boards
+
+
+def peak_flops(device_name: str, sm_count: int | None = None, memory_bytes: int | None = None) -> float | None:
+    """Peak dense bf16 FLOP/s of a GPU by its name, SM count and memory (None when unknown: MFU is then not reported)."""
+    if "GH200" not in device_name and any(k in device_name for k in ("H100", "H200", "H800")):
+        return HOPPER_BF16_FLOPS[_hopper_form(device_name, sm_count, memory_bytes)]
     for key, flops in sorted(PEAK_BF16_FLOPS.items(), key=lambda kv: -len(kv[0])):
         if key in device_name:
             return flops
     return None
+
+
+def device_peak_flops(device: Any) -> float | None:
+    """peak_flops of a CUDA device from its properties (name, multiprocessors, memory)."""
+    import torch
+
+    props = torch.cuda.get_device_properties(device)
+    return peak_flops(props.name, props.multi_processor_count, props.total_memory)
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
@@ -61,7 +85,7 @@ class MetricsLogger:
 
             self._tb = SummaryWriter(str(Path(out_dir) / "tensorboard"), purge_step=start_step + 1 if start_step else None)
         if progress_bar:
-            self._bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True, desc="train")
+            self._bar = progress(total=total_steps, initial=start_step, unit="step", desc="train")
 
     def log(self, record: dict[str, Any]) -> None:
         """Append one step's record; scalars and per-depth / per-layer lists also go to TensorBoard."""

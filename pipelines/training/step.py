@@ -8,7 +8,6 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch import nn
 
 from model import load_ratio
@@ -36,15 +35,21 @@ def _target_count(labels: torch.Tensor, shift: int) -> torch.Tensor:
     return (labels[:, shift:] != IGNORE_INDEX).sum()
 
 
-def _split_ce(logits: torch.Tensor, mb: Any) -> torch.Tensor:
-    """Summed next-token CE over LM targets and over denoising targets, [2], without grad (logging only)."""
-    out = torch.zeros(2, dtype=torch.float64, device=logits.device)
-    labels, roles = mb.labels[:, 1:], mb.roles[:, 1:]
-    for i in range(logits.shape[0]):  # row by row: never a second [B, T, V] fp32 tensor
-        ce = F.cross_entropy(logits[i, :-1].float(), labels[i], ignore_index=IGNORE_INDEX, reduction="none")
-        out[0] += ce[roles[i] == LM_TARGET].sum().double()
-        out[1] += ce[roles[i] == DENOISE_TARGET].sum().double()
-    return out
+def _split_ce(token_losses: torch.Tensor, roles: torch.Tensor) -> torch.Tensor:
+    """Summed next-token CE over LM targets and over denoising targets, [2], from the model's per-token CE.
+
+    One pass with masks (no boolean indexing, so no host sync): token_losses[:, i] scores the target at i + 1.
+    """
+    target_roles = roles[:, 1:]
+    ce = token_losses[:, :-1].double()
+    return torch.stack([(ce * (target_roles == LM_TARGET)).sum(), (ce * (target_roles == DENOISE_TARGET)).sum()])
+
+
+def fast_math(rt: Runtime) -> None:
+    """TF32 for fp32 matmuls and convolutions on a GPU (the fp32 router and master-weight paths)."""
+    if rt.device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Any, rt: Runtime, t: TrainerConfig,
@@ -68,12 +73,13 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Any, r
     for i, mb in enumerate(batch.micro):
         last = i == len(batch.micro) - 1
         ids, labels = mb.input_ids.to(rt.device, non_blocking=True), mb.labels.to(rt.device, non_blocking=True)
+        roles = mb.roles.to(rt.device, non_blocking=True) if t.loss_split else None
         if fsdp:
             model.set_requires_gradient_sync(last)
         sync = contextlib.nullcontext() if last or not hasattr(model, "no_sync") else model.no_sync()
         with sync:
             with rt.autocast():
-                out = model(ids, labels=labels, mtp_loss_weight=mtp_weight)
+                out = model(ids, labels=labels, mtp_loss_weight=mtp_weight, return_logits=False)
             main = out.loss * (_target_count(labels, 1) / max(1, targets["depth0"]))
             mtp = [out.mtp_losses[k - 1] * (_target_count(labels, k + 1) / max(1, targets[f"depth{k}"])) for k in range(1, depth + 1)]
             aux = out.aux_loss * (ids.shape[0] / n_seq)
@@ -86,7 +92,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Any, r
             parts = [loss.detach(), main.detach(), *[m.detach() for m in mtp], aux.detach()]
             sums[: 2 + depth + 1] += torch.stack([p.double() for p in parts])
             if t.loss_split:
-                sums[-2:] += _split_ce(out.logits.detach(), type(mb)(ids, labels, mb.roles.to(rt.device)))
+                sums[-2:] += _split_ce(out.token_losses, roles)
         load = out.expert_load if load is None else load + out.expert_load
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
     if hasattr(grad_norm, "full_tensor"):

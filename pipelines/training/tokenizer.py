@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+from pipelines.progress import progress
 from pipelines.training.byte_tokenizer import byte_tokenizer
 from pipelines.training.loading import Corpus, count_tokens, read_rows
 from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids
@@ -38,7 +39,7 @@ def _sample_texts(data_dir: Path, sample_rows: int) -> Iterator[str]:
     """Clean and noisy text of up to sample_rows rows, spread evenly over the shards (noise lives late)."""
     corpus = Corpus.open(data_dir)
     per_shard = max(1, sample_rows // max(1, len(corpus.shards)))
-    for shard in range(len(corpus.shards)):
+    for shard in progress(range(len(corpus.shards)), desc="tokenizer: shards sampled", unit="shard"):
         for row in read_rows(corpus, shard, columns=("clean_text", "noisy_text"), limit=per_shard):
             yield row["clean_text"]
             if row["noisy_text"] != row["clean_text"]:
@@ -82,7 +83,13 @@ def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int =
     """Train (or, for bytes, just make), save, and count the corpus tokens; returns the tokenizer folder."""
     data_dir = Path(data_dir)
     out = Path(out) if out else data_dir / "tokenizer"
-    tok = byte_tokenizer() if kind == "byte" else train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
+    if kind == "byte":
+        tok = byte_tokenizer()
+    else:
+        texts = list(_sample_texts(data_dir, sample_rows))
+        with progress(total=1, desc=f"tokenizer: BPE trained on {len(texts):,} texts", unit="vocab") as bar:
+            tok = train_tokenizer(iter(texts), vocab_size)
+            bar.update(1)
     _save(tok, out)
     count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
     return out
