@@ -341,7 +341,9 @@ def run_all(out: Path, plan: dict[str, Any], b: Budget, workers: int, device: st
                     nxt = later[j["seed"]]
                     pending[pool.apply_async(one_run, (nxt,))] = nxt
             if time.perf_counter() - last_note > 60:
-                line, _ = progress(out, jobs, plan, t0, done0)
+                line, done = progress(out, jobs, plan, t0, done0)
+                if done < done0:  # a resumed run dropped metrics lines past its checkpoint: count from here
+                    t0, done0 = time.perf_counter(), done
                 print(line, flush=True)
                 last_note = time.perf_counter()
     return sorted(results, key=lambda r: (ARMS.index(r["arm"]), r["seed"]))
