@@ -199,7 +199,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
 
-    print(f"train_step on CPU, {args.threads} thread(s), batch {args.batch} x {args.seq} (micro {args.micro}), "
+    batches = ", ".join(f"{n} {c.batch_size}x{c.seq_len}" for n, c in shapes.items()) if args.shape else f"{args.batch} x {args.seq} (micro {args.micro})"
+    print(f"train_step on CPU, {args.threads} thread(s), batch {batches}, "
           f"best of {args.rounds} interleaved rounds; load average {load_before[0]:.1f} -> {load_after[0]:.1f}")
     print(f"{'config':<8}{'params (active)':>20}{'best tok/s':>14}{'median tok/s':>14}")
     for r in rows:
