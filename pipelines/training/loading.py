@@ -189,7 +189,8 @@ def count_tokens(data: str | Path, tok: Any, cache_dir: str | Path | None = None
         if old.get("tokenizer") == fp and old.get("format") == FORMAT_VERSION:
             cached = old.get("shards", {})
     shards = {}
-    for i, entry in enumerate(progress(corpus.shards, desc="tokens counted", unit="shard")):
+    counting = any(cached.get(e.path, {}).get("sha256") != e.sha256 for e in corpus.shards)  # cache hits: no lines
+    for i, entry in enumerate(progress(corpus.shards, desc="tokens counted", unit="shard", enabled=counting)):
         hit = cached.get(entry.path)
         if hit and hit["sha256"] == entry.sha256:
             shards[entry.path] = hit
