@@ -82,6 +82,7 @@ def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int =
     """Train (or, for bytes, just make), save, and count the corpus tokens; returns the tokenizer folder."""
     data_dir = Path(data_dir)
     out = Path(out) if out else data_dir / "tokenizer"
+    _refuse_foreign(out)
     tok = byte_tokenizer() if kind == "byte" else train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
     _save(tok, out)
     count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
@@ -98,18 +99,38 @@ def build_byte(data_dir: str | Path | None, out: str | Path) -> Path:
 
 
 def _save(tok: PreTrainedTokenizerFast, out: Path) -> None:
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
+    _refuse_foreign(out)  # before the work, so a refused run costs nothing
+    import uuid
+
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.tmp")  # unique: never a folder a user named
+    tmp.mkdir(parents=True)
     tok.save_pretrained(str(tmp))
     _publish(tmp, out)
 
 
+# What this job writes into its out folder (save_pretrained's files and the token counts); nothing else is ours.
+OURS = frozenset({"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                  "vocab.json", "merges.txt", "chat_template.jinja", "token_counts.json"})
+
+
+def _refuse_foreign(out: Path) -> None:
+    """Refuse (exit 3) an out folder holding anything this job did not write: replacing it would delete it."""
+    from pipelines.errors import Refused
+
+    if out.exists() and not out.is_dir():
+        raise Refused(f"out={out}: a file, not a folder; pick a new or empty folder")
+    foreign = sorted(p.name for p in out.iterdir() if p.name not in OURS) if out.is_dir() else []
+    if foreign:
+        raise Refused(f"out={out}: holds files the tokenizer job did not write ({', '.join(foreign[:5])}"
+                      f"{', ...' if len(foreign) > 5 else ''}); pick a new or empty folder")
+
+
 def _publish(tmp: Path, out: Path) -> None:
-    """Rename the finished folder into place, replacing an older tokenizer only once the new one is whole."""
+    """Rename the finished folder into place, replacing an older tokenizer (only ours) once the new one is whole."""
     import shutil
 
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
+    _refuse_foreign(out)  # again: something may have been put there while the tokenizer trained
+    old = tmp.with_name(tmp.name.removesuffix(".tmp") + ".old")
     if out.exists():
         out.replace(old)
     tmp.replace(out)
