@@ -30,12 +30,12 @@ def check_shard(folder: Folder, manifest: Manifest, entry: ShardEntry) -> None:
     size = folder.size(entry.path)
     if size is None:
         raise UntrustedShard(f"{where}: missing (the manifest lists it); regenerate the dataset or restore the file")
-    if size != entry.bytes:
-        raise UntrustedShard(f"{where}: {size} bytes, the manifest says {entry.bytes} (truncated or replaced); "
-                             "run `python -m pipelines.verify` and regenerate it")
     try:
         meta = _footer(folder, entry.path)
     except Exception as err:  # noqa: BLE001 - whatever the parser says, the shard is not what the manifest lists
+        if size != entry.bytes:
+            raise UntrustedShard(f"{where}: {size} bytes, the manifest says {entry.bytes} (truncated or replaced); "
+                                 "regenerate it (`python -m pipelines.generate` with its config)") from None
         raise UntrustedShard(f"{where}: unreadable footer ({str(err).splitlines()[0]}); regenerate it") from None
     if meta.get("config_hash") != manifest.config_hash:
         raise UntrustedShard(f"{where}: made by config {meta.get('config_hash')}, not this dataset's "
@@ -43,6 +43,8 @@ def check_shard(folder: Folder, manifest: Manifest, entry: ShardEntry) -> None:
     if meta.get("shard") != entry.index or meta.get("rows") != entry.rows:
         raise UntrustedShard(f"{where}: its footer says shard {meta.get('shard')} with {meta.get('rows')} rows, "
                              f"the manifest shard {entry.index} with {entry.rows}; regenerate it")
+    if size != entry.bytes:
+        raise UntrustedShard(f"{where}: {size} bytes, the manifest says {entry.bytes} (replaced); regenerate it")
 
 
 def check_corpus(folder: Folder, manifest: Manifest) -> None:
