@@ -376,6 +376,11 @@ class StepBatch:
     targets: dict[str, int] = field(default_factory=dict)  # global target counts: lm, denoise, depth{k}
     wait_s: float = 0.0  # seconds the training loop waited for this batch (set by Loader.__next__)
 
+    def pin_memory(self) -> StepBatch:
+        """Page-locked copies for fast, asynchronous host -> GPU copies (torch's DataLoader calls this)."""
+        self.micro = [MicroBatch(m.input_ids.pin_memory(), m.labels.pin_memory(), m.roles.pin_memory()) for m in self.micro]
+        return self
+
 
 class TokenizingLoader:
     """The reference loader: every rank tokenizes the whole stream and keeps its chunks (benchmarks and tests only)."""
@@ -813,9 +818,10 @@ class Loader:
             mids, mroles = t_ids[i : i + self.micro_batch_size], t_roles[i : i + self.micro_batch_size]
             micro.append(MicroBatch(mids, labels_of(mids, mroles), mroles))
         f = plan.facts
-        return StepBatch(micro=micro, position=plan.position, progress=f["progress"], epoch=f["epoch"],
+        batch = StepBatch(micro=micro, position=plan.position, progress=f["progress"], epoch=f["epoch"],
                          noise_level=f["noise_level"], examples=f["examples"], denoise_examples=f["denoise_examples"],
                          targets=f["targets"])
+        return batch.pin_memory() if self.pin_memory and self.workers <= 0 else batch
 
     def batches(self, start: Position, every: int = 1, first: int = 0) -> Iterator[StepBatch]:
         """Step batches from `start`: steps first, first + every, ... (a worker process's share)."""

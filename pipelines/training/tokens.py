@@ -30,7 +30,7 @@ from pipelines.errors import InputError
 
 TOKENS_FORMAT = 1
 MAGIC = b"CFTOKEN1"
-MANIFEST = "tokens.json"
+TOKENS_MANIFEST = "tokens.json"
 INDEX_FIELDS = (("starts", "<i8"), ("split", "<i4"), ("noisy", "u1"), ("noise", "<f4"), ("progress", "<f8"), ("shard", "<i4"))
 
 
@@ -97,7 +97,7 @@ def write_manifest(folder: Folder, fingerprint: str, records: dict[str, dict[str
     """tokens.json: what the folder holds and for which tokenizer (sorted keys: identical whoever writes it)."""
     out = {"format": TOKENS_FORMAT, "tokenizer": fingerprint, "total": sum(r["tokens"] for r in records.values()),
            "shards": dict(sorted(records.items()))}
-    folder.write_atomic(f"{folder_of(fingerprint)}/{MANIFEST}", (json.dumps(out, indent=1, sort_keys=True) + "\n").encode())
+    folder.write_atomic(f"{folder_of(fingerprint)}/{TOKENS_MANIFEST}", (json.dumps(out, indent=1, sort_keys=True) + "\n").encode())
     return out
 
 
@@ -227,10 +227,10 @@ def open_tokens(folder: Folder, shards: Any, fingerprint: str) -> TokenSet | Non
     Refuses (InputError) a folder whose record names another tokenizer or format.
     """
     base = folder_of(fingerprint)
-    if not folder.exists(f"{base}/{MANIFEST}"):
+    if not folder.exists(f"{base}/{TOKENS_MANIFEST}"):
         return None
-    mf = json.loads(folder.read(f"{base}/{MANIFEST}"))
-    where = folder.display(f"{base}/{MANIFEST}")
+    mf = json.loads(folder.read(f"{base}/{TOKENS_MANIFEST}"))
+    where = folder.display(f"{base}/{TOKENS_MANIFEST}")
     if mf.get("tokenizer") != fingerprint:
         raise InputError(f"{where}: token files made by tokenizer {mf.get('tokenizer')}, not this run's {fingerprint}; "
                          f"delete {folder.display(base)} or remake them with `python -m pipelines.tokenizer data=DATA`")
