@@ -932,8 +932,8 @@ def one_pass_steps(total_tokens: int, seq_len: int, batch_size: int) -> int:
 
 def whole_rows_steps(data: str | Path, tok: Any, seq_len: int, batch_size: int) -> dict[str, int]:
     """Steps, chunks and skipped rows of one pass packed with whole_rows (padding makes it longer than tokens / seq_len)."""
-    stream = PackedStream(Corpus.open(data), tok, seq_len, whole_rows=True)
+    loader = Loader(Corpus.open(data), tok, seq_len, batch_size, batch_size, prefetch=0, whole_rows=True)
     chunks, after = 0, Position()
-    for _, after in stream:
+    for _, after in loader._row_chunks(Stream(loader.tokens), Position()):  # row lengths only: no token read
         chunks += 1
     return {"steps": chunks // batch_size, "chunks": chunks, "skipped_rows": after.skipped}
