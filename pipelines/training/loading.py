@@ -628,6 +628,13 @@ class Stream:
         e, r, w = (int(v[0]) for v in self._at(np.array([x], np.int64)))
         return self.row_position(e, r, w, chunks, skipped)
 
+    def positions(self, xs: np.ndarray, chunks: np.ndarray) -> list[Position]:
+        """Positions of many global tokens at once."""
+        e, r, w = self._at(np.asarray(xs, np.int64))
+        s = np.minimum(np.searchsorted(self.ts.shard_row0, r, "right") - 1, len(self.ts.files) - 1)
+        row = r - self.ts.shard_row0[s]
+        return [Position(*v, 0) for v in zip(e.tolist(), s.tolist(), row.tolist(), w.tolist(), np.asarray(chunks).tolist())]
+
     def row_position(self, epoch: int, r: int, offset: int, chunks: int, skipped: int) -> Position:
         s = min(int(np.searchsorted(self.ts.shard_row0, r, "right")) - 1, len(self.ts.files) - 1)
         return Position(epoch, s, r - int(self.ts.shard_row0[s]), offset, chunks, skipped)
@@ -637,17 +644,34 @@ class Stream:
         r = int(self.ts.shard_row0[p.shard]) + p.row
         return p.epoch * self.N + int(self.ts.starts[r]) + p.offset
 
-    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ids and roles of global tokens [lo, hi), across epoch ends."""
+    def roles(self, lo: int, hi: int) -> np.ndarray:
+        """Roles of global tokens [lo, hi) from the index alone (a row is context up to `split`, target after)."""
+        out = np.empty(hi - lo, np.uint8)
+        x = lo
+        while x < hi:
+            e, local = divmod(x, self.N)
+            r = int(np.searchsorted(self.ts.starts, local, "right")) - 1
+            row_lo = e * self.N + int(self.ts.starts[r])
+            end = min(hi, row_lo + int(self.lens[r]))
+            cut = min(max(row_lo + int(self.ts.split[r]), x), end)
+            ctx, tgt = (NOISY_CONTEXT, DENOISE_TARGET) if self.ts.noisy[r] else (CONTEXT, LM_TARGET)
+            out[x - lo : cut - lo], out[cut - lo : end - lo] = ctx, tgt
+            x = end
+        return out
+
+    def read(self, lo: int, hi: int, with_roles: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and roles of global tokens [lo, hi), across epoch ends (roles from the index unless `with_roles`)."""
         if lo // self.N == (hi - 1) // self.N:
             base = lo // self.N * self.N
-            return self.ts.read(lo - base, hi - base)
+            ids, roles = self.ts.read(lo - base, hi - base, with_roles)
+            return ids, roles if with_roles else self.roles(lo, hi)
         ids, roles = [], []
         at = lo
         while at < hi:
             base = at // self.N * self.N
             end = min(hi, base + self.N)
-            i, r = self.ts.read(at - base, end - base)
+            i, r = self.ts.read(at - base, end - base, with_roles)
+            r = r if with_roles else self.roles(at, end)
             ids.append(i)
             roles.append(r)
             at = end
@@ -712,30 +736,41 @@ class Loader:
         yield from (self._whole_plans(stream, start) if self.whole_rows else self._cut_plans(stream, start))
 
     def _cut_plans(self, stream: Stream, start: Position) -> Iterator[_Plan]:
+        """Fixed-length chunks; facts planned for a block of steps at once (a few index lookups per step)."""
         t, b = self.seq_len, self.batch_size
         g = stream.token_of(start)
         limit = None if self.cycle else (start.epoch + 1) * stream.N
         chunks = start.chunks
-        while limit is None or g + b * t <= limit:
-            a = g + t * np.arange(b, dtype=np.int64)
+        block = max(1, 8192 // b)  # steps planned per vectorized pass
+        while True:
+            k = block if limit is None else min(block, (limit - g) // (b * t))
+            if k <= 0:
+                return
+            a = g + t * np.arange(k * b, dtype=np.int64).reshape(k, b)
             ends = a + t
-            queries = np.concatenate([a, ends, *(a + 1 + k for k in range(self.mtp_depth + 1))])
-            c = stream.cum(queries)
-            at = {k: v[:b] for k, v in c.items()}
-            to = {k: v[b : 2 * b] for k, v in c.items()}
-            targets = {"lm": int((to["lm"] - c["lm"][2 * b : 3 * b]).sum()),
-                       "denoise": int((to["denoise"] - c["denoise"][2 * b : 3 * b]).sum())}
-            for k in range(self.mtp_depth + 1):
-                q = slice((2 + k) * b, (3 + k) * b)
-                targets[f"depth{k}"] = int((to["lm"] + to["denoise"] - c["lm"][q] - c["denoise"][q]).sum())
-            e_last, r_last, _ = stream._at(np.array([ends[-1] - 1]))
-            facts = {"progress": float(stream.ts.progress[r_last[0]]), "epoch": int(e_last[0]),
-                     "noise_level": float((to["noise"][-1] - at["noise"][0]) / (b * t)),
-                     "examples": int(to["rows"][-1] - at["rows"][0]), "denoise_examples": int(to["sep"][-1] - at["sep"][0]),
-                     "targets": targets}
-            mine = [[(int(a[i]), int(ends[i]), 0)] for i in range(self.rank, b, self.world)]
-            g, chunks = g + b * t, chunks + b
-            yield _Plan(facts, mine, stream.position(g, chunks))
+            at_end, at_first = stream.cum(ends), stream.cum(a[:, 0])
+            last_at_end = {key: v[:, -1] for key, v in at_end.items()}
+            tgt_end = at_end["lm"] + at_end["denoise"]
+            after1 = stream.cum(a + 1)
+            lm = (at_end["lm"] - after1["lm"]).sum(1)
+            dn = (at_end["denoise"] - after1["denoise"]).sum(1)
+            depth = [(tgt_end - after1["lm"] - after1["denoise"]).sum(1)]
+            for d in range(1, self.mtp_depth + 1):
+                c = stream.cum(a + 1 + d)
+                depth.append((tgt_end - c["lm"] - c["denoise"]).sum(1))
+            e_last, r_last, _ = stream._at(ends[:, -1] - 1)
+            noise = (last_at_end["noise"] - at_first["noise"]) / (b * t)
+            examples = last_at_end["rows"] - at_first["rows"]
+            seps = last_at_end["sep"] - at_first["sep"]
+            after = stream.positions(ends[:, -1], chunks + b * np.arange(1, k + 1))
+            mine_a = a[:, self.rank :: self.world]
+            for i in range(k):
+                targets = {"lm": int(lm[i]), "denoise": int(dn[i]), **{f"depth{d}": int(depth[d][i]) for d in range(len(depth))}}
+                facts = {"progress": float(stream.ts.progress[r_last[i]]), "epoch": int(e_last[i]),
+                         "noise_level": float(noise[i]), "examples": int(examples[i]), "denoise_examples": int(seps[i]),
+                         "targets": targets}
+                yield _Plan(facts, [[(lo, lo + t, 0)] for lo in mine_a[i].tolist()], after[i])
+            g, chunks = g + k * b * t, chunks + k * b
 
     def _row_chunks(self, stream: Stream, start: Position) -> Iterator[tuple[list[tuple[int, int]], Position]]:
         """Whole-row packing on row lengths alone: (rows (epoch, row) of a chunk, position after it)."""
@@ -807,11 +842,22 @@ class Loader:
         t = self.seq_len
         ids = np.full((len(plan.mine), t), self.pad, np.int64)
         roles = np.full((len(plan.mine), t), CONTEXT, np.uint8)
+        spans: list[list[Any]] = []  # [lo, hi, members]: adjacent pieces read as one range
         for i, segs in enumerate(plan.mine):
-            if len(segs) > 1 and all(s[1] == n[0] for s, n in zip(segs, segs[1:])):
-                segs = [(segs[0][0], segs[-1][1], 0)]  # consecutive rows: one read
             for lo, hi, at in segs:
-                ids[i, at : at + hi - lo], roles[i, at : at + hi - lo] = stream.read(lo, hi)
+                if spans and spans[-1][1] == lo:
+                    spans[-1][1] = hi
+                    spans[-1][2].append((lo, hi, i, at))
+                else:
+                    spans.append([lo, hi, [(lo, hi, i, at)]])
+        local = stream.ts.files[0].folder.is_local if stream.ts.files else True
+        # local disk: ids and roles are two memmap slices; object storage: ids only (roles from the index),
+        # the ranges fetched concurrently
+        fetch = lambda span: stream.read(span[0], span[1], with_roles=local)  # noqa: E731
+        got = map(fetch, spans) if local or len(spans) == 1 else self._pool().map(fetch, spans)
+        for (lo0, _, members), (sid, srole) in zip(spans, got):
+            for lo, hi, i, at in members:
+                ids[i, at : at + hi - lo], roles[i, at : at + hi - lo] = sid[lo - lo0 : hi - lo0], srole[lo - lo0 : hi - lo0]
         t_ids, t_roles = torch.from_numpy(ids), torch.from_numpy(roles)
         micro = []
         for i in range(0, t_ids.shape[0], self.micro_batch_size):
@@ -829,6 +875,13 @@ class Loader:
         for k, plan in enumerate(self._plans(start)):
             if k % every == first:
                 yield self._batch(stream, plan)
+
+    def _pool(self) -> Any:
+        if getattr(self, "_threads", None) is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._threads = ThreadPoolExecutor(16, thread_name_prefix="token-reads")
+        return self._threads
 
     # -- handing out --
 
@@ -892,7 +945,7 @@ class Loader:
     def __getstate__(self) -> dict[str, Any]:
         """What a worker process needs: no thread, queue or open file handles (reopened there)."""
         state = self.__dict__.copy()
-        state.update(_it=None, _queue=None, _thread=None, _stop=None)
+        state.update(_it=None, _queue=None, _thread=None, _stop=None, _threads=None)
         state["tokens"] = tokens_io.assemble([tokens_io.TokenFile(f.folder, f.rel) for f in self.tokens.files])
         return state
 

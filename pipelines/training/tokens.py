@@ -164,14 +164,15 @@ class TokenFile:
             out[name] = raw[at - first : at - first + np.dtype(dtype).itemsize * count].view(dtype)
         return out
 
-    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ids (as stored) and roles of tokens [lo, hi) of this shard."""
+    def read(self, lo: int, hi: int, roles: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Ids (as stored) and, when asked, roles of tokens [lo, hi) of this shard."""
         at, dtype, _ = self.layout["ids"]
         size = np.dtype(dtype).itemsize
         ids = np.frombuffer(self._bytes(at + lo * size, (hi - lo) * size), dtype)
+        if not roles:
+            return ids, None
         rat = self.layout["roles"][0]
-        roles = np.frombuffer(self._bytes(rat + lo, hi - lo), np.uint8)
-        return ids, roles
+        return ids, np.frombuffer(self._bytes(rat + lo, hi - lo), np.uint8)
 
     def close(self) -> None:
         if "_handle" in self.__dict__ and not self.folder.is_local:
@@ -201,8 +202,8 @@ class TokenSet:
     def tokens(self) -> int:
         return int(self.starts[-1])
 
-    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ids (int64) and roles of global tokens [lo, hi) of one pass (may span shards)."""
+    def read(self, lo: int, hi: int, with_roles: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Ids (int64) and roles (unset unless `with_roles`) of global tokens [lo, hi) of one pass (may span shards)."""
         ids, roles = np.empty(hi - lo, np.int64), np.empty(hi - lo, np.uint8)
         s = int(np.searchsorted(self.shard_tok0, lo, "right")) - 1
         at = lo
@@ -211,8 +212,10 @@ class TokenSet:
                 s += 1
             end = min(hi, int(self.shard_tok0[s + 1]))
             base = int(self.shard_tok0[s])
-            i, r = self.files[s].read(at - base, end - base)
-            ids[at - lo : end - lo], roles[at - lo : end - lo] = i, r
+            i, r = self.files[s].read(at - base, end - base, with_roles)
+            ids[at - lo : end - lo] = i
+            if r is not None:
+                roles[at - lo : end - lo] = r
             at = end
         return ids, roles
 
