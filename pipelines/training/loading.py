@@ -858,11 +858,10 @@ class Loader:
         for (lo0, _, members), (sid, srole) in zip(spans, got):
             for lo, hi, i, at in members:
                 ids[i, at : at + hi - lo], roles[i, at : at + hi - lo] = sid[lo - lo0 : hi - lo0], srole[lo - lo0 : hi - lo0]
-        t_ids, t_roles = torch.from_numpy(ids), torch.from_numpy(roles)
-        micro = []
-        for i in range(0, t_ids.shape[0], self.micro_batch_size):
-            mids, mroles = t_ids[i : i + self.micro_batch_size], t_roles[i : i + self.micro_batch_size]
-            micro.append(MicroBatch(mids, labels_of(mids, mroles), mroles))
+        labels = np.where((roles == LM_TARGET) | (roles == DENOISE_TARGET), ids, IGNORE_INDEX)  # as labels_of, once
+        t_ids, t_labels, t_roles = torch.from_numpy(ids), torch.from_numpy(labels), torch.from_numpy(roles)
+        m = self.micro_batch_size
+        micro = [MicroBatch(t_ids[i : i + m], t_labels[i : i + m], t_roles[i : i + m]) for i in range(0, len(ids), m)]
         f = plan.facts
         batch = StepBatch(micro=micro, position=plan.position, progress=f["progress"], epoch=f["epoch"],
                          noise_level=f["noise_level"], examples=f["examples"], denoise_examples=f["denoise_examples"],

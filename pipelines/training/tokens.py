@@ -109,6 +109,7 @@ class TokenFile:
 
     def __init__(self, folder: Folder, rel: str) -> None:
         self.folder, self.rel = folder, rel
+        self._is_local = folder.is_local
 
     @staticmethod
     def parse_header(head: bytes, rel: str) -> dict[str, Any]:
@@ -164,8 +165,19 @@ class TokenFile:
             out[name] = raw[at - first : at - first + np.dtype(dtype).itemsize * count].view(dtype)
         return out
 
+    @cached_property
+    def _local_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """Local disk: the ids and roles sections as plain array views of the memory map (slicing is a view)."""
+        raw = self._handle.view(np.ndarray)
+        at, dtype, n = self.layout["ids"]
+        rat = self.layout["roles"][0]
+        return raw[at : at + n * np.dtype(dtype).itemsize].view(dtype), raw[rat : rat + n]
+
     def read(self, lo: int, hi: int, roles: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Ids (as stored) and, when asked, roles of tokens [lo, hi) of this shard."""
+        if self._is_local:
+            ids_view, roles_view = self._local_views
+            return ids_view[lo:hi], roles_view[lo:hi] if roles else None
         at, dtype, _ = self.layout["ids"]
         size = np.dtype(dtype).itemsize
         ids = np.frombuffer(self._bytes(at + lo * size, (hi - lo) * size), dtype)
@@ -178,6 +190,7 @@ class TokenFile:
         if "_handle" in self.__dict__ and not self.folder.is_local:
             self._handle.close()
         self.__dict__.pop("_handle", None)
+        self.__dict__.pop("_local_views", None)
 
 
 @dataclass
