@@ -20,7 +20,7 @@ from pipelines.errors import InputError
 from pipelines.training import checkpoint
 from pipelines.training.config import TrainConfig, settings, settings_hash
 from pipelines.training.export import card_info, export
-from pipelines.training.loading import Corpus, DataError, Loader, count_tokens, tokenizer_fingerprint
+from pipelines.training.loading import Corpus, DataError, Loader, ensure_tokens, tokenizer_fingerprint
 from pipelines.training.metrics import MetricsLogger, peak_flops
 from pipelines.training.optim import lr_at, make_optimizer, scheduled
 from pipelines.training.plan import Plan, plan_run
@@ -73,8 +73,12 @@ def _run(cfg: TrainConfig) -> dict[str, Any]:
     corpus = Corpus.open(cfg.data)
     tok_dir = tokenizer_dir(cfg, rt)
     tok = load_tokenizer(tok_dir)
-    counts = count_tokens(cfg.data, tok, cache_dir=tok_dir)
-    plan = plan_run(counts["total"], t, cfg.data)
+    if rt.main:  # the corpus tokenized once (made here, saying so, when the tokenizer job did not)
+        ensure_tokens(corpus, tok)
+    if rt.world > 1:
+        dist.barrier()
+    corpus_tokens = ensure_tokens(corpus, tok).tokens
+    plan = plan_run(corpus_tokens, t, cfg.data)
     if t.batch_size % (t.micro_batch_size * rt.world):
         raise DataError(f"trainer.batch_size ({t.batch_size}) must be a multiple of micro_batch_size "
                         f"({t.micro_batch_size}) x ranks ({rt.world})")
@@ -92,7 +96,8 @@ def _run(cfg: TrainConfig) -> dict[str, Any]:
     model = parallelize(core, t, rt)
     optimizer = make_optimizer(model, t, rt)
     loader = Loader(corpus, tok, t.seq_len, t.batch_size, t.micro_batch_size, rt.rank, rt.world, t.cycle,
-                    mtp_depth=model_cfg.num_nextn_predict_layers, prefetch=t.prefetch, whole_rows=t.whole_rows)
+                    mtp_depth=model_cfg.num_nextn_predict_layers, prefetch=t.prefetch, whole_rows=t.whole_rows,
+                    workers=t.loader_workers, pin_memory=rt.device.type == "cuda")
 
     step, tokens = restore(resume, model, optimizer, loader) if resume else (0, 0)
 
@@ -114,7 +119,7 @@ def _run(cfg: TrainConfig) -> dict[str, Any]:
                 batch = next(loader)
             except StopIteration:
                 raise DataError(f"the corpus ran out at step {step + 1} of {plan.steps}; its token count changed "
-                                f"since it was counted (delete {tok_dir / 'token_counts.json'})") from None
+                                f"since its token files were made (delete {corpus.folder.display('tokens')})") from None
             stats = train_step(model, optimizer, batch, rt, t, lr, mtp_weight, bias_rate)
             step += 1
             tokens += plan.tokens_per_step

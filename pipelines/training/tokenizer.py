@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+from pipelines.dataset.config import RayConfig
 from pipelines.training.byte_tokenizer import byte_tokenizer
 from pipelines.training.loading import Corpus, count_tokens, read_rows
 from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids
@@ -32,6 +33,8 @@ class TokenizerConfig(BaseModel, extra="forbid"):
     vocab_size: int = Field(8192, ge=260, le=1 << 20)  # >= the 256 bytes and the 4 special tokens
     sample_rows: int = Field(20000, ge=1)
     kind: Literal["bpe", "byte"] = "bpe"  # byte: the 256 bytes + specials, nothing learnt (vocab_size unused)
+    tokens: bool = True  # then tokenize the corpus once, on Ray: DATA/tokens/<tokenizer>/ (the trainer reads these)
+    ray: RayConfig = Field(default_factory=RayConfig)  # where the token-file tasks run
 
 
 def _sample_texts(data_dir: Path, sample_rows: int) -> Iterator[str]:
