@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
+from pipelines.dataset.storage import Folder, join, local_copy, normalize, staged
 from pipelines.training.byte_tokenizer import byte_tokenizer
 from pipelines.training.loading import Corpus, count_tokens, read_rows
 from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids
@@ -34,7 +34,7 @@ class TokenizerConfig(BaseModel, extra="forbid"):
     kind: Literal["bpe", "byte"] = "bpe"  # byte: the 256 bytes + specials, nothing learnt (vocab_size unused)
 
 
-def _sample_texts(data_dir: Path, sample_rows: int) -> Iterator[str]:
+def _sample_texts(data_dir: str | Path, sample_rows: int) -> Iterator[str]:
     """Clean and noisy text of up to sample_rows rows, spread evenly over the shards (noise lives late)."""
     corpus = Corpus.open(data_dir)
     per_shard = max(1, sample_rows // max(1, len(corpus.shards)))
@@ -70,47 +70,33 @@ def train_tokenizer(texts: Iterator[str], vocab_size: int = 8192) -> PreTrainedT
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
-    """Load a saved tokenizer the way users will: through AutoTokenizer."""
-    path = Path(path)
-    if not (path / "tokenizer.json").is_file():
+    """Load a saved tokenizer the way users will: through AutoTokenizer (a URI is downloaded first)."""
+    if not Folder(normalize(path)).is_file("tokenizer.json"):
         raise FileNotFoundError(f"no tokenizer at {path}; run `python -m pipelines.tokenizer data=DATA_DIR` first")
-    return AutoTokenizer.from_pretrained(str(path))
+    with local_copy(path) as local:
+        return AutoTokenizer.from_pretrained(str(local))
 
 
 def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int = 8192, sample_rows: int = 20000,
-          kind: Literal["bpe", "byte"] = "bpe") -> Path:
+          kind: Literal["bpe", "byte"] = "bpe") -> str:
     """Train (or, for bytes, just make), save, and count the corpus tokens; returns the tokenizer folder."""
-    data_dir = Path(data_dir)
-    out = Path(out) if out else data_dir / "tokenizer"
+    out = normalize(out) if out else join(data_dir, "tokenizer")
     tok = byte_tokenizer() if kind == "byte" else train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
     _save(tok, out)
     count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
     return out
 
 
-def build_byte(data_dir: str | Path | None, out: str | Path) -> Path:
+def build_byte(data_dir: str | Path | None, out: str | Path) -> str:
     """The byte tokenizer saved to `out`, with the corpus's token counts there when a corpus is given."""
     if data_dir is not None:
         return build(data_dir, out, kind="byte")
-    out = Path(out)
+    out = normalize(out)
     _save(byte_tokenizer(), out)
     return out
 
 
-def _save(tok: PreTrainedTokenizerFast, out: Path) -> None:
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    tok.save_pretrained(str(tmp))
-    _publish(tmp, out)
-
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Rename the finished folder into place, replacing an older tokenizer only once the new one is whole."""
-    import shutil
-
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.replace(old)
-    tmp.replace(out)
-    shutil.rmtree(old, ignore_errors=True)
+def _save(tok: PreTrainedTokenizerFast, out: str) -> None:
+    """Publish the folder whole: renamed into place locally; on object storage tokenizer.json (what readers test for) goes last."""
+    with staged(out, last=("tokenizer.json",)) as tmp:
+        tok.save_pretrained(str(tmp))
