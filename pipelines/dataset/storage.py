@@ -64,7 +64,9 @@ def check(uri: str | os.PathLike, key: str) -> str:
     try:
         fs, path = pafs.FileSystem.from_uri(uri)
     except (OSError, ValueError) as err:
-        raise InputError(f"{key}={uri}: {_first_line(err)}; write it as {scheme}://BUCKET/PATH") from None
+        why = _first_line(err)
+        fix = f"write it as {scheme}://BUCKET/PATH" if "bucket" in why.lower() else f"check the URI and the {scheme} client setup"
+        raise InputError(f"{key}={uri}: {why}; {fix}") from None
     if type(fs).__name__ in {"S3FileSystem", "GcsFileSystem"}:
         bucket = path.split("/", 1)[0]
         try:

@@ -113,3 +113,35 @@ def test_sigkill_mid_multipart_upload_leaves_no_object_under_the_final_key(s3_se
     objects = [o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket).get("Contents", [])]
     assert not [k for k in objects if k.endswith(".parquet")], objects
     assert Folder(f"s3://{s3_bucket}/corpus").listdir("shards") == []
+
+
+@pytest.mark.slow
+def test_jobs_refuse_bad_uris_in_one_line_before_any_work(s3_server, s3_bucket, tmp_path):
+    """Real `python -m pipelines.JOB` processes: exit 2, one stderr line naming the key, nothing started or written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = os.environ | s3_server.env | {"PYTHONPATH": str(ROOT)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    bare = {k: v for k, v in env.items() if k not in NO_CREDENTIALS} | {
+        k: v for k, v in NO_CREDENTIALS.items() if v is not None}
+    cases = [
+        ("generate", ["out_dir=memory://b/c"], env, "out_dir=memory://b/c: unknown scheme memory://"),
+        ("tokenizer", ["data=s3://no-such-bucket-y/c"], env, "data=s3://no-such-bucket-y/c: bucket no-such-bucket-y does not exist"),
+        ("train", [f"data=s3://{s3_bucket}/c", f"out_dir={tmp_path}/run"], bare, f"data=s3://{s3_bucket}/c: no AWS credentials"),
+        ("train", [f"data={tmp_path}", f"out_dir=s3://no-such-bucket-z/run"], env, "out_dir=s3://no-such-bucket-z/run: bucket"),
+        ("evaluate", ["export=s3:///x", f"data={tmp_path}"], env, "export=s3:///x: Missing bucket name"),
+        ("verify", ["data=hdfs://namenode:9000/c"], env, "data=hdfs://namenode:9000/c: "),
+    ]
+
+    def run(case):
+        name, args, case_env, _ = case
+        return subprocess.run([sys.executable, "-m", f"pipelines.{name}", *args], cwd=tmp_path, env=case_env,
+                              capture_output=True, text=True, timeout=300)
+
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(run, cases))
+    for (name, args, _, says), proc in zip(cases, results):
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"{name}: {says}"), (name, args, proc.stderr)
+        assert "Traceback" not in proc.stderr + proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no run folder, no Ray session files
