@@ -31,8 +31,14 @@ EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_REFUSED = 0, 1, 2, 3
 
 def _conf_dir() -> Path:
     """conf/ beside the package (a checkout, an editable install), else where a wheel installs it."""
+    import sysconfig
+
     beside = Path(__file__).resolve().parent.parent / "conf"
-    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "curriculum-forge" / "conf"
+    if beside.is_dir():
+        return beside
+    shared = [Path(sys.prefix) / "share" / "curriculum-forge" / "conf",  # a venv, a system or conda install
+              Path(sysconfig.get_path("data", f"{os.name}_user")) / "share" / "curriculum-forge" / "conf"]  # pip --user
+    return next((p for p in shared if p.is_dir()), shared[0])
 
 
 CONF_DIR = _conf_dir()
