@@ -155,7 +155,8 @@ def test_generate_tokenizer_train_evaluate_verify_all_on_s3(s3_server, s3_bucket
     finally:
         killpg(proc)
     assert proc.returncode == -signal.SIGKILL
-    assert any("run/checkpoints/step-" in k for k in keys(client, s3_bucket, "run/checkpoints/"))
+    assert any("run/checkpoints/step-" in k for k in keys(client, s3_bucket, "run/checkpoints/")), \
+        "no checkpoint on S3: pipelines/training/checkpoint.py must write under the URI root it is given"
     resumed = job("train", *args, env=env, cwd=tmp_path)
     assert "resumed from" in resumed.stdout + resumed.stderr
     lines = client.get_object(Bucket=s3_bucket, Key="run/metrics.jsonl")["Body"].read().decode().splitlines()
