@@ -78,9 +78,9 @@ QUICK = Budget(seeds=1, tokens=0.05e6, row_bytes=128, seq_len=320, batch=4, lr=3
 
 def curricula(start: float, uniform_level: float = 0.0) -> dict[str, dict[str, Any]]:
     """The three arms' curricula: none, the default linear ramp from `start`, and one level at every step."""
-    import yaml
+    from noise import Curriculum
 
-    default = yaml.safe_load((ROOT / "conf" / "curriculum" / "default.yaml").read_text())
+    default = Curriculum().model_dump(mode="json")  # the default curriculum: its schema owns the values
     return {"none": default | {"max_level": 0.0},
             "curriculum": default | {"start": round(start, 4), "end": 1.0, "shape": "linear", "max_level": 1.0},
             "uniform": default | {"start": 0.0, "end": 0.0, "shape": "step", "max_level": round(uniform_level, 4)}}
@@ -107,11 +107,9 @@ def generate(out: Path, curriculum: dict[str, Any], b: Budget, records: int, wor
     """One corpus by the project's generate job (skips shards already made); same seed, so the same records in every arm."""
     import yaml
 
-    from pipelines.dataset.config import GenerateConfig, validate
     from pipelines.dataset.build import run
+    from pipelines.dataset.config import validate
 
-    if "max_doc_bytes" not in GenerateConfig.model_fields:
-        raise SystemExit("ablation: needs the generate job's max_doc_bytes (short documents); merge branch `eval`")
     domain = yaml.safe_load((ROOT / "conf" / "domain" / "mixed.yaml").read_text())
     cfg = {"out_dir": str(out), "shards": b.shards, "records_per_shard": records, "seed": 0, "domain": domain,
            "curriculum": curriculum, "max_doc_bytes": b.row_bytes, "progress": False, "workers": workers,
@@ -217,10 +215,9 @@ def branch_from_none(cfg: Any, out: Path, seed: int, plan: dict[str, Any]) -> No
     shutil.copytree(src, target.with_name(target.name + ".tmp"))
     state = json.loads((target.with_name(target.name + ".tmp") / "trainer.json").read_text())
     manifest = Corpus.open(cfg.data).manifest.config_hash  # same rows up to here; later rows differ
-    state["identity"]["manifest"] = manifest
-    if "settings" in state:  # the checkpoint is bound to its corpus: rebind the fork, deliberately, to this arm's
-        state["settings"]["data"]["manifest"] = manifest
-        state["settings_hash"] = settings_hash(state["settings"])
+    # A checkpoint is bound to its corpus (resume refuses another); the fork is deliberate, so rebind it to this arm's.
+    state["settings"]["data"]["manifest"] = manifest
+    state["settings_hash"] = settings_hash(state["settings"])
     (target.with_name(target.name + ".tmp") / "trainer.json").write_text(json.dumps(state, indent=1) + "\n")
     metrics = [line for line in (run_dir(out, "none", seed) / "metrics.jsonl").read_text().splitlines()
                if json.loads(line)["step"] <= plan["branch_step"]]
@@ -345,7 +342,9 @@ def run_all(out: Path, plan: dict[str, Any], b: Budget, workers: int, device: st
                     nxt = later[j["seed"]]
                     pending[pool.apply_async(one_run, (nxt,))] = nxt
             if time.perf_counter() - last_note > 60:
-                line, _ = progress(out, jobs, plan, t0, done0)
+                line, done = progress(out, jobs, plan, t0, done0)
+                if done < done0:  # a resumed run dropped metrics lines past its checkpoint: count from here
+                    t0, done0 = time.perf_counter(), done
                 print(line, flush=True)
                 last_note = time.perf_counter()
     return sorted(results, key=lambda r: (ARMS.index(r["arm"]), r["seed"]))
@@ -529,8 +528,8 @@ def markdown(p: dict[str, Any], stats: dict[str, Any], hyps: list[dict[str, Any]
     lines += ["", "![curves](ablation.png)", "", "## Effects (paired by seed; detectable = t(95%) x std / sqrt(n))", "",
               "| | claim | effect (a - b) | seed std | detectable | seen |", "| --- | --- | --- | --- | --- | --- |"]
     for h in hyps:
-        lines.append(f"| {h['id']} | {h['claim']} | {h['mean']:+.4f} | {h['std']:.4f} | {h['detectable']:.4f} | "
-                     f"{'yes' if h['significant'] else 'no'} |")
+        std, det = (f"{h['std']:.4f}", f"{h['detectable']:.4f}") if h["n"] > 1 else ("– (1 seed)", "–")
+        lines.append(f"| {h['id']} | {h['claim']} | {h['mean']:+.4f} | {std} | {det} | {'yes' if h['significant'] else 'no'} |")
     rep = {a: [r["final"].get("repair") for r in p["runs"] if r["arm"] == a] for a in ("curriculum", "uniform")}
     lines += ["", "Secondary (pair arms): bits/byte of the clean document after `<doc> noisy <sep>` over no context: "
               + ", ".join(f"{a} {fmt(s)}" for a, s in check["pair_over_no_context"].items()) + "."]
