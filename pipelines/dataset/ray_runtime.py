@@ -72,11 +72,11 @@ def cluster_cpus() -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-def submit(cfg: GenerateConfig, index: int, folder_uri: str) -> Any:
+def submit(cfg: GenerateConfig, index: int, folder_uri: str, fence: Any = None) -> Any:
     """One Ray task per shard, one CPU each; a task whose worker dies is retried and rewrites identically."""
     import ray
 
     global _task
     if _task is None:
         _task = ray.remote(num_cpus=1)(make_shard)
-    return _task.options(max_retries=cfg.max_retries, name=f"shard-{index:05d}").remote(cfg, index, folder_uri)
+    return _task.options(max_retries=cfg.max_retries, name=f"shard-{index:05d}").remote(cfg, index, folder_uri, fence)

@@ -34,6 +34,7 @@ import torch
 from model.causal_lm import IGNORE_INDEX
 from pipelines.dataset import manifest as manifest_io
 from pipelines.dataset.storage import Folder, normalize
+from pipelines.dataset.trust import check_corpus
 from pipelines.errors import InputError
 from pipelines.training.specials import special_ids
 
@@ -65,6 +66,7 @@ class Corpus:
         """Open a folder written by `pipelines.generate` (local path or pyarrow filesystem URI)."""
         uri = normalize(str(data))
         mf = manifest_io.load(uri)
+        check_corpus(Folder(uri), mf)  # each shard is the one its manifest lists, or a one-line refusal naming it
         return cls(Folder(uri), mf, tuple(mf.in_progress_order()))
 
     @property

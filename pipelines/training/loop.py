@@ -15,6 +15,7 @@ import torch
 import torch.distributed as dist
 
 from model import CausalLM
+from pipelines.dataset.lease import held_by_main_rank
 from pipelines.dataset.storage import Folder, join, normalize
 from pipelines.errors import InputError
 from pipelines.training import checkpoint
@@ -56,6 +57,12 @@ def describe_run(core: CausalLM, rt: Runtime, plan: Plan, grad_accum: int, resum
 
 
 def run(cfg: TrainConfig) -> dict[str, Any]:
+    """Train as configured, holding out_dir's lease (rank 0): a second run into it is refused, naming this one."""
+    with held_by_main_rank(cfg.out_dir, "train"):
+        return _run(cfg)
+
+
+def _run(cfg: TrainConfig) -> dict[str, Any]:
     """Train as configured; returns a summary (steps, final loss, where things are)."""
     t = cfg.trainer
     out = Folder(normalize(cfg.out_dir))  # local or object storage: every output goes through it

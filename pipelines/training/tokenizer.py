@@ -81,6 +81,7 @@ def build(data_dir: str | Path, out: str | Path | None = None, vocab_size: int =
           kind: Literal["bpe", "byte"] = "bpe") -> str:
     """Train (or, for bytes, just make), save, and count the corpus tokens; returns the tokenizer folder."""
     out = normalize(out) if out else join(data_dir, "tokenizer")
+    _refuse_foreign(out)
     tok = byte_tokenizer() if kind == "byte" else train_tokenizer(_sample_texts(data_dir, sample_rows), vocab_size)
     _save(tok, out)
     count_tokens(data_dir, load_tokenizer(out), cache_dir=out)
@@ -98,5 +99,25 @@ def build_byte(data_dir: str | Path | None, out: str | Path) -> str:
 
 def _save(tok: PreTrainedTokenizerFast, out: str) -> None:
     """Publish the folder whole: renamed into place locally; on object storage tokenizer.json (what readers test for) goes last."""
+    _refuse_foreign(out)  # before the work, so a refused run costs nothing
     with staged(out, last=("tokenizer.json",)) as tmp:
         tok.save_pretrained(str(tmp))
+        _refuse_foreign(out)  # again: something may have been put there while the tokenizer trained
+
+
+# What this job writes into its out folder (save_pretrained's files and the token counts); nothing else is ours.
+OURS = frozenset({"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                  "vocab.json", "merges.txt", "chat_template.jinja", "token_counts.json"})
+
+
+def _refuse_foreign(out: str | Path) -> None:
+    """Refuse (exit 3) an out folder (local or a URI) holding anything this job did not write: replacing it would delete it."""
+    from pipelines.errors import Refused
+
+    folder = Folder(normalize(out))
+    if folder.is_file(""):
+        raise Refused(f"out={out}: a file, not a folder; pick a new or empty folder")
+    foreign = sorted(n for n in folder.listdir("") + folder.subfolders() if n not in OURS)
+    if foreign:
+        raise Refused(f"out={out}: holds files the tokenizer job did not write ({', '.join(foreign[:5])}"
+                      f"{', ...' if len(foreign) > 5 else ''}); pick a new or empty folder")
