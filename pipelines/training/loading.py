@@ -181,15 +181,18 @@ def tokenizer_fingerprint(tok: Any) -> str:
     return hashlib.sha256(tok.backend_tokenizer.to_str().encode()).hexdigest()[:16]
 
 
+TOKEN_COUNTS = "token_counts.json"
+
+
 def count_tokens(data: str | Path, tok: Any, cache_dir: str | Path | None = None) -> dict[str, Any]:
     """Tokens per shard in the example layout; cached by (shard sha256, tokenizer, format) in token_counts.json."""
     corpus = Corpus.open(data)
     specials = Specials.of(tok)
     fp = tokenizer_fingerprint(tok)
-    cache_path = Path(cache_dir) / "token_counts.json" if cache_dir else None
+    cache = Folder(normalize(cache_dir)) if cache_dir else None  # local or object storage
     cached: dict[str, Any] = {}
-    if cache_path and cache_path.is_file():
-        old = json.loads(cache_path.read_text())
+    if cache and cache.is_file(TOKEN_COUNTS):
+        old = json.loads(cache.read_text(TOKEN_COUNTS))
         if old.get("tokenizer") == fp and old.get("format") == FORMAT_VERSION:
             cached = old.get("shards", {})
     shards = {}
@@ -205,11 +208,9 @@ def count_tokens(data: str | Path, tok: Any, cache_dir: str | Path | None = None
             denoise += sum(int((r == NOISY_CONTEXT).any()) for r in ex.roles)
         shards[entry.path] = {"sha256": entry.sha256, "rows": entry.rows, "tokens": tokens, "denoise_rows": denoise}
     out = {"format": FORMAT_VERSION, "tokenizer": fp, "total": sum(s["tokens"] for s in shards.values()), "shards": shards}
-    if cache_path and shards != cached:
+    if cache and shards != cached:
         try:
-            tmp = cache_path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(out, indent=1) + "\n")
-            tmp.replace(cache_path)
+            cache.write_text(TOKEN_COUNTS, json.dumps(out, indent=1) + "\n")
         except OSError:
             pass  # a read-only tokenizer folder only costs a recount next time
     return out

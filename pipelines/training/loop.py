@@ -16,6 +16,7 @@ import torch.distributed as dist
 
 from model import CausalLM
 from pipelines.dataset.lease import held_by_main_rank
+from pipelines.dataset.storage import Folder, join, normalize
 from pipelines.errors import InputError
 from pipelines.training import checkpoint
 from pipelines.training.config import TrainConfig, settings, settings_hash
@@ -30,12 +31,12 @@ from pipelines.training.step import step_record, train_step
 from pipelines.training.tokenizer import TokenizerConfig, build, load_tokenizer
 
 
-def tokenizer_dir(cfg: TrainConfig, rt: Runtime) -> Path:
-    """The tokenizer folder; DATA/tokenizer is trained first (by rank 0, in process) when it is missing."""
+def tokenizer_dir(cfg: TrainConfig, rt: Runtime) -> str:
+    """The tokenizer folder (path or URI); DATA/tokenizer is trained first (by rank 0, in process) when it is missing."""
     if cfg.tokenizer:
-        return Path(cfg.tokenizer)
-    tok_dir = Path(cfg.data) / "tokenizer"
-    if not (tok_dir / "tokenizer.json").is_file():
+        return normalize(cfg.tokenizer)
+    tok_dir = join(cfg.data, "tokenizer")
+    if not Folder(tok_dir).is_file("tokenizer.json"):
         if rt.main:
             defaults = TokenizerConfig(data=cfg.data)
             print(f"train: {tok_dir} has no tokenizer; training one first, as `python -m pipelines.tokenizer "
@@ -46,7 +47,7 @@ def tokenizer_dir(cfg: TrainConfig, rt: Runtime) -> Path:
     return tok_dir
 
 
-def describe_run(core: CausalLM, rt: Runtime, plan: Plan, grad_accum: int, resume: Path | None) -> str:
+def describe_run(core: CausalLM, rt: Runtime, plan: Plan, grad_accum: int, resume: Any) -> str:
     """The one line a user reads first: model size, devices, precision, and how long the run is."""
     cfg, p = core.cfg, core.num_params()
     return (f"train: {cfg.num_hidden_layers}-layer MoE ({p['total'] / 1e6:.2f}M params, {p['activated'] / 1e6:.2f}M "
@@ -64,12 +65,13 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
 def _run(cfg: TrainConfig) -> dict[str, Any]:
     """Train as configured; returns a summary (steps, final loss, where things are)."""
     t = cfg.trainer
-    out_dir = Path(cfg.out_dir)
-    if out_dir.is_file():
+    out = Folder(normalize(cfg.out_dir))  # local or object storage: every output goes through it
+    if out.is_file(""):
         raise InputError(f"out_dir={cfg.out_dir}: a file, not a folder; pick another out_dir")
     rt = setup_runtime(t)
     torch.manual_seed(cfg.seed)
-    ckpt_root = out_dir / "checkpoints"
+    # The checkpoints' root: a Path locally, the URI on object storage (pipelines/training/checkpoint.py writes under it).
+    ckpt_root: Path | str = Path(out.root) / "checkpoints" if out.is_local else join(out.uri, "checkpoints")
     corpus = Corpus.open(cfg.data)
     tok_dir = tokenizer_dir(cfg, rt)
     tok = load_tokenizer(tok_dir)
@@ -90,8 +92,7 @@ def _run(cfg: TrainConfig) -> dict[str, Any]:
     if resume:
         check_settings(resume, bound)  # before any tensor: a refused resume costs nothing
     if rt.main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "train_config.json").write_text(cfg.model_dump_json(indent=1) + "\n")  # the validated config
+        out.write_text("train_config.json", cfg.model_dump_json(indent=1) + "\n")  # the validated config
     core = CausalLM(model_cfg).to(rt.device)
     model = parallelize(core, t, rt)
     optimizer = make_optimizer(model, t, rt)
@@ -101,7 +102,7 @@ def _run(cfg: TrainConfig) -> dict[str, Any]:
 
     step, tokens = restore(resume, model, optimizer, loader) if resume else (0, 0)
 
-    logger = MetricsLogger(out_dir, plan.steps, step, enabled=rt.main, tensorboard=t.tensorboard, progress_bar=t.progress_bar)
+    logger = MetricsLogger(out.uri, plan.steps, step, enabled=rt.main, tensorboard=t.tensorboard, progress_bar=t.progress_bar)
     if rt.main:
         logger.write(describe_run(core, rt, plan, loader.grad_accum, resume))
     layer_names = core.moe_layer_names()
@@ -142,14 +143,15 @@ def _run(cfg: TrainConfig) -> dict[str, Any]:
                          "schedule": {"kind": "warmup_cosine_by_tokens", "fraction": fraction, "lr": lr},
                          "world": rt.world, "metrics": record}
                 checkpoint.save(ckpt_root, step, model, optimizer, state, t.keep_last)
+                logger.sync()  # object storage: the metrics up to this checkpoint are there for a resume
         card = card_info(cfg, corpus, plan, record, step, tokens) if t.export else None
-        exported = export(model, model_cfg, tok, out_dir / "export", rt, card) if t.export else None
+        exported = export(model, model_cfg, tok, join(out.uri, "export"), rt, card) if t.export else None
     finally:
         loader.close()
         logger.close()
-    summary = {"steps": step, "tokens": tokens, "loss": record.get("loss"), "out_dir": str(out_dir),
-               "metrics": str(out_dir / "metrics.jsonl"), "tensorboard": str(out_dir / "tensorboard"),
-               "checkpoints": str(ckpt_root), "export": str(exported) if exported else None}
+    summary = {"steps": step, "tokens": tokens, "loss": record.get("loss"), "out_dir": out.uri,
+               "metrics": join(out.uri, "metrics.jsonl"), "tensorboard": join(out.uri, "tensorboard"),
+               "checkpoints": str(ckpt_root), "export": exported}
     if rt.main:
         logger.write(f"train: done; metrics {summary['metrics']}, TensorBoard {summary['tensorboard']}, "
                      f"export {summary['export']}")
