@@ -344,7 +344,9 @@ def run_all(out: Path, plan: dict[str, Any], b: Budget, workers: int, device: st
                     nxt = later[j["seed"]]
                     pending[pool.apply_async(one_run, (nxt,))] = nxt
             if time.perf_counter() - last_note > 60:
-                line, _ = progress(out, jobs, plan, t0, done0)
+                line, done = progress(out, jobs, plan, t0, done0)
+                if done < done0:  # a resumed run dropped metrics lines past its checkpoint: count from here
+                    t0, done0 = time.perf_counter(), done
                 print(line, flush=True)
                 last_note = time.perf_counter()
     return sorted(results, key=lambda r: (ARMS.index(r["arm"]), r["seed"]))
@@ -528,8 +530,8 @@ def markdown(p: dict[str, Any], stats: dict[str, Any], hyps: list[dict[str, Any]
     lines += ["", "![curves](ablation.png)", "", "## Effects (paired by seed; detectable = t(95%) x std / sqrt(n))", "",
               "| | claim | effect (a - b) | seed std | detectable | seen |", "| --- | --- | --- | --- | --- | --- |"]
     for h in hyps:
-        lines.append(f"| {h['id']} | {h['claim']} | {h['mean']:+.4f} | {h['std']:.4f} | {h['detectable']:.4f} | "
-                     f"{'yes' if h['significant'] else 'no'} |")
+        std, det = (f"{h['std']:.4f}", f"{h['detectable']:.4f}") if h["n"] > 1 else ("– (1 seed)", "–")
+        lines.append(f"| {h['id']} | {h['claim']} | {h['mean']:+.4f} | {std} | {det} | {'yes' if h['significant'] else 'no'} |")
     rep = {a: [r["final"].get("repair") for r in p["runs"] if r["arm"] == a] for a in ("curriculum", "uniform")}
     lines += ["", "Secondary (pair arms): bits/byte of the clean document after `<doc> noisy <sep>` over no context: "
               + ", ".join(f"{a} {fmt(s)}" for a, s in check["pair_over_no_context"].items()) + "."]
