@@ -40,6 +40,7 @@ import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch import nn
+from torch.distributed.checkpoint.default_planner import DefaultLoadPlanner
 from torch.distributed.checkpoint.state_dict import (
     get_model_state_dict,
     get_optimizer_state_dict,
@@ -369,10 +370,7 @@ def load(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | 
             dcp.load(model_sd, storage_reader=dcp.FileSystemReader(str(local / "model")), no_dist=not _dist())
         set_model_state_dict(model, model_sd)
         if optimizer is not None:
-            optim_sd = get_optimizer_state_dict(model, optimizer)
-            with _quiet():
-                dcp.load(optim_sd, storage_reader=dcp.FileSystemReader(str(local / "optim")), no_dist=not _dist())
-            set_optimizer_state_dict(model, optimizer, optim_sd)
+            _load_optimizer(local / "optim", model, optimizer)
         rng = local / f"rng-rank{_rank():05d}.pt"
         if rng.is_file():  # a resume on more ranks than were saved keeps fresh RNG for the new ones
             set_rng_state(torch.load(rng, weights_only=True))
@@ -380,6 +378,20 @@ def load(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer | 
         if cleanup:
             shutil.rmtree(cleanup, ignore_errors=True)
     return state
+
+
+def _load_optimizer(folder: Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """AdamW state from DCP. A parameter that had no gradient yet (an expert no token reached) had no state when
+    saved: it is loaded partially and that parameter's state is dropped again, so its first update is the same."""
+    optim_sd = get_optimizer_state_dict(model, optimizer)  # state for every parameter (DCP needs the shapes)
+    reader = dcp.FileSystemReader(str(folder))
+    saved = {k.split(".", 1)[1].rsplit(".", 1)[0] for k in reader.read_metadata().state_dict_metadata if k.startswith("state.")}
+    with _quiet():
+        dcp.load(optim_sd, storage_reader=reader, planner=DefaultLoadPlanner(allow_partial_load=True), no_dist=not _dist())
+    set_optimizer_state_dict(model, optimizer, optim_sd)
+    for name, param in model.named_parameters():
+        if name.replace("module.", "", 1) not in saved:
+            optimizer.state.pop(param, None)
 
 
 def model_state(path: str | Path) -> dict[str, torch.Tensor]:
