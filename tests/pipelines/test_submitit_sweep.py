@@ -37,3 +37,13 @@ def test_a_two_run_sweep_through_submitit_local_finishes_both_runs_in_separate_f
     jobs = [p for p in (tmp_path / "multirun").glob("*/*/.submitit/*") if p.name.isdigit()]
     assert len(jobs) == 2  # two submitit jobs (two processes), each with its result
     assert all(list(job.glob("*_result.pkl")) for job in jobs)
+
+
+def test_the_slurm_launcher_option_composes_with_submitits_schema():
+    """conf/hydra/launcher/slurm.yaml states only keys of submitit's SlurmQueueConf (Hydra checks them when composing)."""
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="pip install -e .[slurm]")
+    done = subprocess.run([sys.executable, "-m", "pipelines.train", "hydra/launcher=slurm", "data=x",
+                           "hydra.launcher.partition=gpu", "--cfg", "hydra"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "SlurmLauncher" in done.stdout and "partition: gpu" in done.stdout and "gpus_per_node: 1" in done.stdout

@@ -70,7 +70,8 @@ def cluster(tmp_path_factory):
     ray_tmp = tempfile.mkdtemp(prefix="cfray-", dir="/tmp")  # short: Ray's AF_UNIX socket paths must stay < 108 bytes
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
            "RAY_USAGE_STATS_ENABLED": "0", "RAY_DEDUP_LOGS": "0", "PYTHONPATH": str(ROOT)}
-    env.pop("RAY_ADDRESS", None)
+    for inherited in ("RAY_ADDRESS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"):  # the session's embedded Ray sets the second:
+        env.pop(inherited, None)  # it would make `ray start` a single-node, loopback-only instance
     port = free_port()
     address = f"127.0.0.1:{port}"
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--block", "--disable-usage-stats"]
