@@ -51,7 +51,7 @@ from torch.distributed.checkpoint.state_dict import (
 from pipelines.errors import Refused
 
 STEP_DIR = re.compile(r"^step-(\d{6,})$")
-MANIFEST = "checksums.json"
+CHECKSUMS = "checksums.json"
 PARTS = ("model", "optim")
 
 
@@ -173,7 +173,7 @@ def _step_dirs(root: str | Path) -> list[tuple[int, str | Path]]:
 
 def list_checkpoints(root: str | Path) -> list[Any]:
     """Complete checkpoints (checksums.json written) under root, oldest first; Paths for a local root."""
-    return [p for _, p in _step_dirs(root) if _exists(join(p, MANIFEST))]
+    return [p for _, p in _step_dirs(root) if _exists(join(p, CHECKSUMS))]
 
 
 def latest(root: str | Path) -> Any:
@@ -184,7 +184,7 @@ def latest(root: str | Path) -> Any:
 
 def is_complete(path: str | Path) -> bool:
     """Whether path is a complete checkpoint folder (its checksums.json is written)."""
-    return _exists(join(path, MANIFEST))
+    return _exists(join(path, CHECKSUMS))
 
 
 def read_state(path: str | Path) -> dict[str, Any]:
@@ -195,10 +195,10 @@ def read_state(path: str | Path) -> dict[str, Any]:
 def rewrite_state(path: str | Path, state: dict[str, Any]) -> None:
     """Replace trainer.json of a (copied) checkpoint on purpose, and its checksum with it (e.g. rebinding a fork)."""
     data = (json.dumps(state, indent=1) + "\n").encode()
-    manifest = json.loads(_read(join(path, MANIFEST)))
+    manifest = json.loads(_read(join(path, CHECKSUMS)))
     _write(join(path, "trainer.json"), data)
     manifest["files"]["trainer.json"] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-    _write(join(path, MANIFEST), (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+    _write(join(path, CHECKSUMS), (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
 
 
 # --- RNG -----------------------------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def save(root: str | Path, step: int, model: nn.Module, optimizer: torch.optim.O
     everyone = _gather(sums)
     if rank == 0:
         manifest = {"step": step, "world": _world(), "files": {k: v for part in everyone for k, v in sorted(part.items())}}
-        _write(join(final, MANIFEST), (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+        _write(join(final, CHECKSUMS), (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
         _prune(root, keep_last)
     _barrier()
     return final
@@ -311,9 +311,9 @@ def _check_one(path: str | Path, name: str, want: dict[str, Any]) -> str | None:
 def verify(path: str | Path, under: str = "") -> None:
     """Raise Damaged naming the first bad file (of those under `under`); the ranks split the files (collective when distributed)."""
     try:
-        files = json.loads(_read(join(path, MANIFEST)))["files"]
+        files = json.loads(_read(join(path, CHECKSUMS)))["files"]
     except (OSError, ValueError, KeyError) as e:
-        problems = [f"{MANIFEST} unreadable ({type(e).__name__})"]
+        problems = [f"{CHECKSUMS} unreadable ({type(e).__name__})"]
     else:
         names = sorted(n for n in files if n.startswith(under))
         mine = [n for i, n in enumerate(names) if i % _world() == _rank()]

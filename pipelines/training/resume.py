@@ -25,7 +25,7 @@ def resume_path(t: TrainerConfig, ckpt_root: str | Path) -> Any:
         return checkpoint.latest_good(ckpt_root)
     path = t.resume if "://" in t.resume else Path(t.resume)
     if not checkpoint.is_complete(path):
-        raise InputError(f"trainer.resume={t.resume}: not a complete checkpoint folder (no {checkpoint.MANIFEST}); "
+        raise InputError(f"trainer.resume={t.resume}: not a complete checkpoint folder (no {checkpoint.CHECKSUMS}); "
                          "pass a checkpoints/step-* folder, auto or never")
     try:
         checkpoint.verify(path)
