@@ -78,9 +78,9 @@ QUICK = Budget(seeds=1, tokens=0.05e6, row_bytes=128, seq_len=320, batch=4, lr=3
 
 def curricula(start: float, uniform_level: float = 0.0) -> dict[str, dict[str, Any]]:
     """The three arms' curricula: none, the default linear ramp from `start`, and one level at every step."""
-    import yaml
+    from noise import Curriculum
 
-    default = yaml.safe_load((ROOT / "conf" / "curriculum" / "default.yaml").read_text())
+    default = Curriculum().model_dump(mode="json")  # the default curriculum: its schema owns the values
     return {"none": default | {"max_level": 0.0},
             "curriculum": default | {"start": round(start, 4), "end": 1.0, "shape": "linear", "max_level": 1.0},
             "uniform": default | {"start": 0.0, "end": 0.0, "shape": "step", "max_level": round(uniform_level, 4)}}
@@ -107,11 +107,9 @@ def generate(out: Path, curriculum: dict[str, Any], b: Budget, records: int, wor
     """One corpus by the project's generate job (skips shards already made); same seed, so the same records in every arm."""
     import yaml
 
-    from pipelines.dataset.config import GenerateConfig, validate
     from pipelines.dataset.build import run
+    from pipelines.dataset.config import validate
 
-    if "max_doc_bytes" not in GenerateConfig.model_fields:
-        raise SystemExit("ablation: needs the generate job's max_doc_bytes (short documents); merge branch `eval`")
     domain = yaml.safe_load((ROOT / "conf" / "domain" / "mixed.yaml").read_text())
     cfg = {"out_dir": str(out), "shards": b.shards, "records_per_shard": records, "seed": 0, "domain": domain,
            "curriculum": curriculum, "max_doc_bytes": b.row_bytes, "progress": False, "workers": workers,
@@ -217,10 +215,9 @@ def branch_from_none(cfg: Any, out: Path, seed: int, plan: dict[str, Any]) -> No
     shutil.copytree(src, target.with_name(target.name + ".tmp"))
     state = json.loads((target.with_name(target.name + ".tmp") / "trainer.json").read_text())
     manifest = Corpus.open(cfg.data).manifest.config_hash  # same rows up to here; later rows differ
-    state["identity"]["manifest"] = manifest
-    if "settings" in state:  # the checkpoint is bound to its corpus: rebind the fork, deliberately, to this arm's
-        state["settings"]["data"]["manifest"] = manifest
-        state["settings_hash"] = settings_hash(state["settings"])
+    # A checkpoint is bound to its corpus (resume refuses another); the fork is deliberate, so rebind it to this arm's.
+    state["settings"]["data"]["manifest"] = manifest
+    state["settings_hash"] = settings_hash(state["settings"])
     checkpoint.rewrite_state(target.with_name(target.name + ".tmp"), state)  # trainer.json and its checksum
     metrics = [line for line in (run_dir(out, "none", seed) / "metrics.jsonl").read_text().splitlines()
                if json.loads(line)["step"] <= plan["branch_step"]]
