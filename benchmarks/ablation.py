@@ -218,7 +218,7 @@ def branch_from_none(cfg: Any, out: Path, seed: int, plan: dict[str, Any]) -> No
     # A checkpoint is bound to its corpus (resume refuses another); the fork is deliberate, so rebind it to this arm's.
     state["settings"]["data"]["manifest"] = manifest
     state["settings_hash"] = settings_hash(state["settings"])
-    (target.with_name(target.name + ".tmp") / "trainer.json").write_text(json.dumps(state, indent=1) + "\n")
+    checkpoint.rewrite_state(target.with_name(target.name + ".tmp"), state)  # trainer.json and its checksum
     metrics = [line for line in (run_dir(out, "none", seed) / "metrics.jsonl").read_text().splitlines()
                if json.loads(line)["step"] <= plan["branch_step"]]
     (Path(cfg.out_dir) / "metrics.jsonl").write_text("".join(m + "\n" for m in metrics))
@@ -227,13 +227,12 @@ def branch_from_none(cfg: Any, out: Path, seed: int, plan: dict[str, Any]) -> No
 
 def load_step(ckpt: Path, fields: dict[str, Any], tok: Any) -> Any:
     """The model of one checkpoint folder (weights only)."""
-    from safetensors.torch import load_file
-
     from model import CausalLM
+    from pipelines.training.checkpoint import model_state
     from pipelines.training.parallelism import build_model
 
     model = CausalLM(build_model(fields, tok))
-    model.load_state_dict(load_file(str(ckpt / "model.safetensors")))
+    model.load_state_dict(model_state(ckpt))
     return model.eval()
 
 
@@ -270,7 +269,7 @@ def one_run(job: dict[str, Any]) -> dict[str, Any]:
         curve.append({"step": state["step"], "tokens": state["tokens"], "clean_bpb": m["clean_bpb"],
                       "sensitivity_ours": m["sensitivity_ours"], "sensitivity_natural": m["sensitivity_natural"]})
         if state["step"] not in (plan["branch_step"], plan["steps"]):
-            (ckpt / "optimizer.pt").unlink(missing_ok=True)  # curves need the weights only; keep the branch point whole
+            shutil.rmtree(ckpt / "optim", ignore_errors=True)  # curves need the weights only; keep the branch point whole
     final = S.evaluate_probes(load_step(checkpoint.latest(rdir / "checkpoints"), cfg.model, tok), tok,
                               S.make_probes(b.probes, PROBE_SEED, b.row_bytes), levels=(0.5, 1.0), natural_rates=(0.5, 1.0))
     records = read_jsonl(rdir / "metrics.jsonl")

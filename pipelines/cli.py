@@ -31,8 +31,14 @@ EXIT_OK, EXIT_CHECK, EXIT_INPUT, EXIT_REFUSED = 0, 1, 2, 3
 
 def _conf_dir() -> Path:
     """conf/ beside the package (a checkout, an editable install), else where a wheel installs it."""
+    import sysconfig
+
     beside = Path(__file__).resolve().parent.parent / "conf"
-    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "curriculum-forge" / "conf"
+    if beside.is_dir():
+        return beside
+    shared = [Path(sys.prefix) / "share" / "curriculum-forge" / "conf",  # a venv, a system or conda install
+              Path(sysconfig.get_path("data", f"{os.name}_user")) / "share" / "curriculum-forge" / "conf"]  # pip --user
+    return next((p for p in shared if p.is_dir()), shared[0])
 
 
 CONF_DIR = _conf_dir()
@@ -125,7 +131,9 @@ def main(job: Job) -> None:
         started.append(True)
         _set_full_error(full)  # child processes (demo stages, Ray workers) see the user's setting
         try:
-            code = job.run(validate(job, composed))
+            config = validate(job, composed)
+            check_paths(config)
+            code = job.run(config)
         except Exception as err:  # noqa: BLE001 - reported here, so Hydra logs no "Error executing job"
             _exit_if_expected(job, err, full, composing=False)
             raise
@@ -220,23 +228,37 @@ def say(message: str) -> None:
 
 
 def require_folder(path: str, key: str = "data", hint: str = "") -> None:
-    """Fail early, in one line, on a local folder that is not there or a URI that cannot be reached."""
-    if "://" in path:
-        reachable(path, key)
-        return
-    p = Path(path)
-    if not p.exists():
+    """Fail early, in one line, on a folder that is not there or a URI that cannot be reached."""
+    from pipelines.dataset.storage import Folder, check
+
+    folder = Folder(check(path, key))
+    if not folder.exists():
         raise InputError(f"{key}={path}: no such folder{'; ' + hint if hint else ''}")
-    if not p.is_dir():
+    if folder.is_file(""):
         raise InputError(f"{key}={path}: a file, not a folder{'; ' + hint if hint else ''}")
 
 
 def reachable(uri: str, key: str) -> None:
     """Resolve a filesystem URI now (scheme, bucket, credentials), so an unreachable one fails in one line."""
-    from pipelines.dataset.storage import Folder, normalize
+    from pipelines.dataset.storage import check
 
-    try:
-        Folder(normalize(uri)).fs
-    except (OSError, ValueError) as err:
-        raise InputError(f"{key}={uri}: cannot reach it ({one_line(str(err))}); check the URI, bucket and "
-                         "credentials") from None
+    check(uri, key)
+
+
+# Config keys that hold a path or URI, wherever they sit in a job's config: checked before the job starts.
+PATH_KEYS = frozenset({"data", "out_dir", "out", "tokenizer", "model", "export", "resume"})
+
+
+def check_paths(config: BaseModel) -> None:
+    """Validate every URI among the config's path keys (scheme, bucket, credentials) before any work."""
+    from pipelines.dataset.storage import check, is_uri
+
+    def walk(node: Any, prefix: str) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                walk(value, f"{name}.")
+            elif key in PATH_KEYS and isinstance(value, str) and is_uri(value):
+                check(value, name)
+
+    walk(config.model_dump(by_alias=True), "")

@@ -14,7 +14,6 @@ import shlex
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -48,16 +47,18 @@ def _stage(title: str, cmd: list[str]) -> float:
 
 def demo(cfg: DemoConfig) -> None:
     """Run the four stages, then say where everything is and what the curriculum did to the loss."""
-    out = Path(cfg.out_dir).resolve()
-    if out.is_file():
+    from pipelines.dataset.storage import Folder, join, normalize
+
+    out = normalize(cfg.out_dir)  # a local path or a URI (s3://...): every stage takes either
+    if Folder(out).is_file(""):
         raise cli.InputError(f"out_dir={cfg.out_dir}: a file, not a folder; pick another out_dir")
-    data, run_dir = out / "data", out / "train"
+    data, run_dir = join(out, "data"), join(out, "train")
     py = sys.executable
     seconds = {
         "generate": _stage("generate a corpus (Ray, one task per shard)", [
             py, "-m", "pipelines.generate", f"out_dir={data}", f"shards={cfg.shards}",
             f"records_per_shard={cfg.records_per_shard}", "progress=false"]),
-        "summary": _stage(f"what the corpus holds (shards: {data / 'shards'}, manifest: {data / 'manifest.json'})", [
+        "summary": _stage(f"what the corpus holds (shards: {data}/shards, manifest: {data}/manifest.json)", [
             py, "-m", "pipelines.summary", f"data={data}"]),
         "tokenizer": _stage("train the byte-level BPE tokenizer", [
             py, "-m", "pipelines.tokenizer", f"data={data}", f"vocab_size={cfg.vocab_size}"]),
@@ -73,11 +74,11 @@ def _mean_loss(records: list[dict]) -> float | None:
     return sum(losses) / len(losses) if losses else None
 
 
-def _summary(run_dir: Path, seconds: dict[str, float]) -> str:
+def _summary(run_dir: str, seconds: dict[str, float]) -> str:
     """Where everything is, and what the curriculum did to the loss."""
     from pipelines.training.metrics import read_jsonl
 
-    records = read_jsonl(run_dir / "metrics.jsonl")
+    records = read_jsonl(f"{run_dir}/metrics.jsonl")
     lines = ["", "== demo done (" + ", ".join(f"{k} {v:.0f}s" for k, v in seconds.items()) + ")"]
     if records:
         clean = [r for r in records if r["noise_level"] == 0]
@@ -90,11 +91,11 @@ def _summary(run_dir: Path, seconds: dict[str, float]) -> str:
                      f"(up to level {max((r['noise_level'] for r in noisy), default=0):.2f}, "
                      f"{sum(r['denoise_examples'] for r in records)} denoising examples)")
     lines += [
-        f"corpus:      {run_dir.parent / 'data'}  (shards/, manifest.json, tokenizer/)",
-        f"metrics:     {run_dir / 'metrics.jsonl'}",
-        f"TensorBoard: tensorboard --logdir {run_dir / 'tensorboard'}",
-        f"checkpoints: {run_dir / 'checkpoints'}",
-        f"export:      {run_dir / 'export'}  (transformers.AutoModelForCausalLM / AutoTokenizer.from_pretrained)",
+        f"corpus:      {run_dir.rpartition('/')[0]}/data  (shards/, manifest.json, tokenizer/)",
+        f"metrics:     {run_dir}/metrics.jsonl",
+        f"TensorBoard: tensorboard --logdir {run_dir}/tensorboard",
+        f"checkpoints: {run_dir}/checkpoints",
+        f"export:      {run_dir}/export  (transformers.AutoModelForCausalLM / AutoTokenizer.from_pretrained)",
     ]
     return "\n".join(lines)
 

@@ -23,18 +23,17 @@ Writes OUT/metrics.json, OUT/report.md and OUT/*.png (default OUT: EXPORT/../eva
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipelines import cli
 from pipelines.evaluation.config import EvalConfig
 from pipelines.evaluation.heldout import HELDOUT_LEVELS, HELDOUT_SEED, discover, make_heldout  # noqa: F401 - benchmarks import them here
-from pipelines.evaluation.job import evaluate
+from pipelines.dataset.storage import Folder, normalize
+from pipelines.evaluation.job import evaluate, out_dir
 from pipelines.evaluation.job import jsonable as _jsonable  # noqa: F401 - benchmarks/ablation.py imports it here
 
 
 def run(cfg: EvalConfig) -> None:
     """Check the inputs, evaluate, print the headline numbers and where the report is."""
-    if not (Path(cfg.model) / "config.json").is_file():
+    if not Folder(normalize(cfg.model)).is_file("config.json"):
         raise cli.InputError(f"export={cfg.model}: no exported model (config.json) there; "
                              "pass a training run's export/ folder (trainer.export=true writes it)")
     try:
@@ -43,10 +42,10 @@ def run(cfg: EvalConfig) -> None:
         raise cli.InputError(f"data={cfg.data}: {cli.one_line(str(err))}") from None
     metrics = evaluate(cfg)
     s = metrics["summary"]
-    out = Path(cfg.out) if cfg.out else Path(cfg.model).resolve().parent / "eval"
+    out = out_dir(cfg)
     print(f"evaluate: clean LM loss {s['clean_lm_loss']:.3f}, denoise loss {s['denoise_loss']:.3f}, "
           f"repair {s['repair_exact_match']:.3f}, preference {s['preference_rate']:.3f}, AUROC {s['auroc']:.3f}, "
-          f"susceptibility {s['susceptibility']:.3f} ({metrics['seconds']} s); report {out / 'report.md'}")
+          f"susceptibility {s['susceptibility']:.3f} ({metrics['seconds']} s); report {out}/report.md")
 
 
 def main() -> None:

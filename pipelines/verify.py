@@ -1,6 +1,6 @@
-"""`python -m pipelines.verify data=DATASET_DIR [quick=true]`: re-hash every shard against the manifest.
+"""`python -m pipelines.verify data=DATASET_DIR [quick=true]`: re-hash every shard, check every manifest field against it.
 
-Exit 0 when every shard matches, 1 naming each bad shard, 2 when data= is not a dataset.
+Exit 0 when every shard matches, 1 naming each bad shard and each mismatching field, 2 when data= is not a dataset.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from pipelines import cli
 from pipelines.progress import progress
 from pipelines.dataset import manifest
-from pipelines.dataset.manifest import SHARD_DIR, shard_path
-from pipelines.dataset.shards import ShardError, inspect
+from pipelines.dataset.config import differing_keys
+from pipelines.dataset.manifest import MANIFEST, SHARD_DIR, ShardEntry, shard_path
+from pipelines.dataset.shards import ShardError, entry_from, inspect
 from pipelines.dataset.storage import Folder, normalize
 
 
@@ -25,41 +26,60 @@ class VerifyConfig(BaseModel, extra="forbid"):
 
 
 def problems(out_dir: str, full: bool = True) -> tuple[manifest.Manifest, dict[str, str]]:
-    """The manifest and, per bad shard path, what is wrong with it (empty when all is well)."""
+    """The manifest and, per bad path, what is wrong with it (empty when all is well).
+
+    Every field of every manifest entry (rows, bytes, sha256, progress, noise level, domains, families) is
+    compared with what the shard's bytes and footer say; each mismatch is named.
+    """
     folder = Folder(normalize(out_dir))
     m = manifest.load(out_dir)
-    bad: dict[str, str] = {}
+    bad: dict[str, list[str]] = {}
+    top = bad.setdefault(MANIFEST, [])
     if [s.index for s in m.shards] != list(range(len(m.shards))):
-        bad["manifest.json"] = "shard indices are not 0..N-1"
+        top.append("shard indices are not 0..N-1")
     if sum(s.rows for s in m.shards) != m.rows:
-        bad["manifest.json"] = f"rows {m.rows} is not the sum over shards"
+        top.append(f"rows {m.rows} is not the sum over shards ({sum(s.rows for s in m.shards)})")
+    if m.config.get("seed") != m.seed:
+        top.append(f"seed {m.seed} differs from config.seed {m.config.get('seed')}")
     for s in progress(m.shards, desc="verify: shards hashed", unit="shard"):
+        why = bad.setdefault(s.path, [])
         if s.path != shard_path(s.index, m.config["split"]):
-            bad[s.path] = f"unexpected path for shard {s.index}"
+            why.append(f"unexpected path for shard {s.index}")
             continue
         if not folder.exists(s.path):
-            bad[s.path] = "missing"
+            why.append("missing")
             continue
         data = folder.read(s.path)
         if len(data) != s.bytes:
-            bad[s.path] = f"{len(data)} bytes, manifest says {s.bytes}"
+            why.append(f"{len(data)} bytes, manifest says {s.bytes}")
         elif hashlib.sha256(data).hexdigest() != s.sha256:
-            bad[s.path] = "sha256 differs from the manifest"
-        if s.path in bad:
+            why.append("sha256 differs from the manifest")
+        if why:
             continue
         try:
             meta = inspect(data, full=full)
         except ShardError as err:
-            bad[s.path] = str(err)
+            why.append(str(err))
             continue
-        if meta["config_hash"] != m.config_hash or meta["shard"] != s.index or meta["rows"] != s.rows:
-            bad[s.path] = "footer does not match the manifest (config hash, index or rows)"
+        if meta["config_hash"] != m.config_hash:
+            why.append(f"footer config_hash {meta['config_hash']} is not the manifest's {m.config_hash} (another dataset's shard)")
+        if meta["config"] != m.config:
+            top.append(f"config differs from the footer of {s.path} ({'; '.join(differing_keys(meta['config'], m.config)) or 'config'})")
+        derived = entry_from(meta, data)
+        for name in ShardEntry.model_fields:
+            if name != "path" and getattr(s, name) != getattr(derived, name):
+                why.append(f"{name}: manifest {_short(getattr(s, name))}, shard {_short(getattr(derived, name))}")
     listed = {s.path for s in m.shards}
     for name in folder.listdir(SHARD_DIR):
         rel = f"{SHARD_DIR}/{name}"
         if name.endswith(".parquet") and rel not in listed:
-            bad[rel] = "not listed in the manifest"
-    return m, bad
+            bad.setdefault(rel, []).append("not listed in the manifest")
+    return m, {path: "; ".join(dict.fromkeys(why)) for path, why in bad.items() if why}
+
+
+def _short(value: object) -> str:
+    text = str(list(value) if isinstance(value, tuple) else value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def run(cfg: VerifyConfig) -> int:

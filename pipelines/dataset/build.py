@@ -12,11 +12,13 @@ from typing import Callable
 from pipelines.dataset import card, manifest
 from pipelines.dataset.config import GenerateConfig, differing_keys
 from pipelines.dataset.manifest import MANIFEST, SHARD_DIR, Manifest, ShardEntry, shard_path
-from pipelines.dataset.shards import ShardError, entry_from, inspect
+from pipelines.dataset import lease
+from pipelines.dataset.shards import ShardError, entry_from, footer, inspect
 from pipelines.dataset.storage import Folder, normalize
 from pipelines.errors import CheckFailed, InputError, Refused
 
 log = logging.getLogger("pipelines.generate")
+CARD_TITLE = b"\n# Curriculum Forge synthetic corpus\n"  # the heading card.render writes: a README.md of ours
 
 
 @dataclass
@@ -42,9 +44,11 @@ def _say(message: str) -> None:
 def check_existing(cfg: GenerateConfig, folder: Folder, old: Manifest | None) -> dict[int, ShardEntry]:
     """Entries of the shards already on disk that this config would write byte for byte.
 
-    With a manifest of this config, a shard is current when its size and sha256 match the manifest.
-    Without one (a killed first run), a shard is adopted when its footer names this config, shard
-    and row count and every page passes its checksum: it was renamed into place only once complete.
+    Every entry is derived from the shard's own footer, never taken from the manifest: a manifest
+    entry that disagrees with its footer (edited rows, counts, levels, progress) is repaired. With a
+    manifest of this config, a shard is current when its size and sha256 match the manifest and its
+    footer names this config, shard and row count. Without one (a killed first run), a shard is adopted
+    when its footer says so and every page passes its checksum: it was renamed into place only once complete.
     Raises Refused when the folder holds another config's dataset, unless cfg.overwrite.
     """
     chash, content = cfg.content_hash(), cfg.content()
@@ -53,27 +57,19 @@ def check_existing(cfg: GenerateConfig, folder: Folder, old: Manifest | None) ->
         conflict = differing_keys(old.config, content)
         if old.package_version != version:
             conflict.append(f"package_version: {old.package_version} -> {version}")
-        return _conflict(cfg, folder, conflict or [f"config_hash: {old.config_hash} -> {chash}"])
+        return _conflict(cfg, folder, conflict or [f"config_hash: {old.config_hash} -> {chash}"], old)
 
     listed = {s.index: s for s in old.shards} if old is not None else {}
     current: dict[int, ShardEntry] = {}
     foreign: list[str] = []
-    for name in folder.listdir(SHARD_DIR):
-        prefix = f"{cfg.split}-"
-        if not (name.startswith(prefix) and name.endswith(".parquet") and name[len(prefix) : -8].isdigit()):
-            continue
-        rel = f"{SHARD_DIR}/{name}"
-        index = int(name[len(prefix) : -len(".parquet")])
+    for index, rel in _shard_names(folder, cfg.split):
         data = folder.read(rel)
-        if index in listed:
-            entry = listed[index]
-            if len(data) == entry.bytes and _sha256(data) == entry.sha256:
-                current[index] = entry
-            else:
-                _say(f"{rel}: differs from the manifest (sha256); regenerating")
+        entry = listed.get(index)
+        if entry is not None and not (len(data) == entry.bytes and _sha256(data) == entry.sha256):
+            _say(f"{rel}: differs from the manifest (sha256); regenerating")
             continue
         try:
-            meta = inspect(data)
+            meta = inspect(data, full=entry is None)  # a sha256 match with our manifest already proves every byte
         except ShardError as err:
             _say(f"{rel}: {err}; regenerating")
             continue
@@ -81,23 +77,58 @@ def check_existing(cfg: GenerateConfig, folder: Folder, old: Manifest | None) ->
             foreign.extend(differing_keys(meta["config"], content) or [f"config_hash: {meta['config_hash']} -> {chash}"])
         elif index < cfg.shards and meta["shard"] == index and meta["rows"] == cfg.records_per_shard:
             current[index] = entry_from(meta, data)
+            if entry is not None and entry != current[index]:
+                fields = [k for k in ShardEntry.model_fields if getattr(entry, k) != getattr(current[index], k)]
+                _say(f"{folder.display(MANIFEST)}: the entry of {rel} differs from its footer ({', '.join(fields)}); "
+                     "repaired from the footer")
+        elif entry is not None:
+            _say(f"{rel}: its footer does not match the manifest (shard or rows); regenerating")
     if foreign:
-        return _conflict(cfg, folder, sorted(set(foreign)))
+        return _conflict(cfg, folder, sorted(set(foreign)), old)
     return current
 
 
-def _conflict(cfg: GenerateConfig, folder: Folder, keys: list[str]) -> dict[int, ShardEntry]:
+def _shard_names(folder: Folder, split: str) -> list[tuple[int, str]]:
+    """(index, path) of the files under shards/ named like this split's shards."""
+    prefix, out = f"{split}-", []
+    for name in folder.listdir(SHARD_DIR):
+        if name.startswith(prefix) and name.endswith(".parquet") and name[len(prefix) : -8].isdigit():
+            out.append((int(name[len(prefix) : -8]), f"{SHARD_DIR}/{name}"))
+    return out
+
+
+def _conflict(cfg: GenerateConfig, folder: Folder, keys: list[str], old: Manifest | None) -> dict[int, ShardEntry]:
     if not cfg.overwrite:
         raise Refused(
             f"{folder.display()} holds a dataset made with another config ({'; '.join(keys)}); "
             "use another out_dir or pass overwrite=true"
         )
     _say(f"overwrite=true: replacing the dataset in {folder.display()} ({'; '.join(keys)})")
+    ours = _written_by_generate(folder, old)
     folder.delete(MANIFEST)  # first, so a run killed from here on never leaves a manifest naming stale shards
-    for name in folder.listdir(SHARD_DIR):
-        folder.delete(f"{SHARD_DIR}/{name}")
-    folder.delete(card.CARD)
+    for rel in ours:
+        folder.delete(rel)
     return {}
+
+
+def _written_by_generate(folder: Folder, old: Manifest | None) -> list[str]:
+    """The files a generate run wrote here: shards its manifest lists or whose footer is ours, and its card.
+
+    Anything else in the folder (a user's notes, another tool's files) is never deleted.
+    """
+    ours = [s.path for s in old.shards if folder.exists(s.path)] if old is not None else []
+    for name in folder.listdir(SHARD_DIR):
+        rel = f"{SHARD_DIR}/{name}"
+        if rel in ours or not name.endswith(".parquet"):
+            continue
+        try:
+            footer(folder.read(rel))
+        except Exception:  # noqa: BLE001 - not a shard of ours: leave it
+            continue
+        ours.append(rel)
+    if folder.exists(card.CARD) and CARD_TITLE in folder.read(card.CARD)[:65536]:
+        ours.append(card.CARD)
+    return ours
 
 
 def _sha256(data: bytes) -> str:
@@ -116,6 +147,12 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
         from pipelines.cli import reachable
 
         reachable(folder.uri, "out_dir")
+    with lease.held(folder.uri, "generate") as fence:  # one writer per folder, from the first read to the manifest
+        return _run_held(cfg, folder, fence, t_start, on_progress)
+
+
+def _run_held(cfg: GenerateConfig, folder: Folder, fence: lease.Fence, t_start: float,
+              on_progress: Callable[[ShardEntry], None] | None) -> Report:
     try:
         old = manifest.read(folder)
     except ValueError as err:  # unreadable manifest: trust only what the shard footers prove
@@ -143,7 +180,7 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
                              "start the cluster (`ray start --head`) or use ray=local") from err
         report.ray_start_seconds = time.perf_counter() - t_ray
         report.workers = cfg.workers or ray_runtime.cluster_cpus()
-        for built in _run_tasks(cfg, folder, todo, report.workers):
+        for built in _run_tasks(cfg, folder, todo, report.workers, fence):
             entries[built.entry.index] = built.entry
             report.written.append(built.entry.index)
             report.bytes_written += built.entry.bytes
@@ -159,6 +196,7 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
         rows=sum(e.rows for e in entries.values()),
         shards=[entries[i] for i in range(cfg.shards)],
     )
+    fence.check(MANIFEST)  # a run that lost the folder (taken over after it stalled) writes neither card nor manifest
     text = card.render(final).encode()
     if not (folder.exists(card.CARD) and folder.read(card.CARD) == text):
         folder.write_atomic(card.CARD, text)
@@ -167,7 +205,7 @@ def run(cfg: GenerateConfig, on_progress: Callable[[ShardEntry], None] | None = 
     return report
 
 
-def _run_tasks(cfg: GenerateConfig, folder: Folder, todo: list[int], workers: int):
+def _run_tasks(cfg: GenerateConfig, folder: Folder, todo: list[int], workers: int, fence: lease.Fence):
     """Keep `workers` shard tasks in flight; yield each finished shard; a progress bar counts rows."""
     import ray
     from pipelines.progress import progress
@@ -182,12 +220,14 @@ def _run_tasks(cfg: GenerateConfig, folder: Folder, todo: list[int], workers: in
         while queue or pending:
             while queue and len(pending) < workers:
                 index = queue.pop(0)
-                pending[ray_runtime.submit(cfg, index, folder.uri)] = index
+                pending[ray_runtime.submit(cfg, index, folder.uri, fence)] = index
             ready, _ = ray.wait(list(pending), num_returns=1)
             index = pending.pop(ready[0])
             try:
                 built = ray.get(ready[0])
             except ray.exceptions.RayError as err:
+                if isinstance(getattr(err, "cause", None), lease.Fenced):
+                    raise err.cause from None
                 raise CheckFailed(f"{shard_path(index, cfg.split)} failed ({str(err).splitlines()[0]}); "
                                   "run the same command again: finished shards are kept") from err
             done += 1

@@ -49,13 +49,24 @@ class DomainConfig(BaseModel, extra="forbid"):
 
 
 class RayConfig(BaseModel, extra="forbid"):
-    """Where tasks run: an embedded local instance (address null) or an existing cluster."""
+    """Where tasks run: an embedded local instance (address null) or an existing cluster (cluster: true + address)."""
 
-    address: str | None = None  # null: start a local instance; "auto" or "ray://host:10001": connect
+    address: str | None = None  # null: start a local instance; "HOST:PORT" (the head's GCS) or "ray://HOST:10001"
+    cluster: bool = False  # set by ray=cluster: join a running cluster, at `address` (or RAY_ADDRESS); never guess one
     num_cpus: int | None = Field(None, ge=1)  # local instance only; default: all cores
     object_store_memory: int | None = Field(None, ge=78_643_200)  # bytes, local only
     ship_code: bool = False  # send our packages to cluster workers (runtime_env py_modules)
     log_to_driver: bool = True
+
+    @model_validator(mode="after")
+    def _cluster_needs_an_address(self) -> "RayConfig":
+        if self.cluster and self.address in (None, "", "local"):
+            raise ValueError("ray=cluster needs ray.address=HEAD_IP:PORT (the port of `ray start --head --port=PORT`), "
+                             "ray://HEAD_IP:10001 from outside the cluster, or RAY_ADDRESS set; ray=local runs here")
+        if self.cluster and self.address == "auto":
+            raise ValueError("ray.address=auto joins whichever cluster this machine last started; "
+                             "name it: ray.address=HEAD_IP:PORT")
+        return self
 
 
 class GenerateConfig(BaseModel, extra="forbid"):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from pipelines.dataset.schema import SCHEMA, SCHEMA_VERSION
 from pipelines.dataset.storage import Folder
+from pipelines.errors import InputError
 
 MANIFEST = "manifest.json"
 SHARD_DIR = "shards"
@@ -35,6 +36,15 @@ class ShardEntry(BaseModel, extra="forbid"):
     noise_level: tuple[float, float]  # min and max level over its rows
     domains: dict[str, int]  # rows per domain
     families: dict[str, int]  # rows holding at least one edit of the family; `none` for clean rows
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, path: str) -> str:
+        """A manifest names files inside its own folder only: no absolute path, URI, `..` or backslash."""
+        parts = path.split("/")
+        if path.startswith("/") or "://" in path or "\\" in path or ".." in parts or "" in parts or parts[0] != SHARD_DIR:
+            raise ValueError(f"shard path {path!r} escapes the dataset folder (expected {SHARD_DIR}/NAME.parquet)")
+        return path
 
     @field_validator("domains", "families")
     @classmethod
@@ -84,7 +94,12 @@ def read(folder: Folder) -> Manifest | None:
     """The folder's manifest, or None when there is none yet (never written, or a killed first run)."""
     if not folder.exists(MANIFEST):
         return None
-    return Manifest.model_validate_json(folder.read(MANIFEST))
+    try:
+        return Manifest.model_validate_json(folder.read(MANIFEST))
+    except ValidationError as err:  # one line naming the field, e.g. a shard path that leaves the folder
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"{folder.display(MANIFEST)}: {where}: {first['msg'].removeprefix('Value error, ')}") from None
 
 
 def load(path: str) -> Manifest:

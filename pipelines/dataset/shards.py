@@ -112,11 +112,17 @@ def build(cfg: GenerateConfig, index: int) -> tuple[bytes, ShardEntry, dict[str,
     return data, entry_from(meta, data), {"rows": t1 - t0, "encode": t2 - t1}
 
 
-def make_shard(cfg: GenerateConfig, index: int, folder_uri: str) -> Built:
-    """The body of one Ray task: build the shard and publish it under its final name atomically."""
+def make_shard(cfg: GenerateConfig, index: int, folder_uri: str, fence: Any = None) -> Built:
+    """The body of one Ray task: build the shard and publish it under its final name atomically.
+
+    `fence` (a lease.Fence) is checked right before the publish: a worker of a run that lost the
+    folder's lease (its driver died and another run took over) raises Fenced and publishes nothing.
+    """
     started = time.time()
     data, entry, seconds = build(cfg, index)
     t0 = time.perf_counter()
+    if fence is not None:
+        fence.check(entry.path)
     Folder(folder_uri).write_atomic(entry.path, data)
     seconds["write"] = time.perf_counter() - t0
     seconds["started"], seconds["finished"] = started, time.time()

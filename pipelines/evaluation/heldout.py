@@ -11,14 +11,17 @@ from pathlib import Path
 import world_model
 from pipelines.dataset.config import GenerateConfig, validate
 from pipelines.dataset.schema import SCHEMA_VERSION
+from pipelines.dataset.storage import Folder, is_uri, join, normalize
 from pipelines.training.loading import Corpus
 
 HELDOUT_SEED = 1000
 HELDOUT_LEVELS = (0.0, 0.25, 0.5, 1.0)
 
 
-def level_folder(out: str | Path, level: float) -> Path:
-    return Path(out) / f"level-{float(level)}"
+def level_folder(out: str | Path, level: float) -> Path | str:
+    """OUT/level-L: a Path for a local OUT, a URI string for object storage."""
+    name = f"level-{float(level)}"
+    return join(out, name) if is_uri(out) else Path(out) / name
 
 
 def heldout_config(out: str | Path, level: float, seed: int = HELDOUT_SEED, rows: int = 200,
@@ -32,7 +35,7 @@ def heldout_config(out: str | Path, level: float, seed: int = HELDOUT_SEED, rows
 def heldout_command(out: str | Path, seed: int = HELDOUT_SEED, rows: int = 200,
                     levels: tuple[float, ...] = HELDOUT_LEVELS, python: str = "python") -> list[str]:
     """The same sets as a generate multirun on the command line (what error messages tell a user to run)."""
-    return [python, "-m", "pipelines.generate", "-m", f"out_dir={Path(out)}/level-${{noise_level}}", f"seed={seed}",
+    return [python, "-m", "pipelines.generate", "-m", f"out_dir={out if is_uri(out) else Path(out)}/level-${{noise_level}}", f"seed={seed}",
             "noise_level=" + ",".join(str(float(x)) for x in levels), "shards=1", f"records_per_shard={rows}",
             "progress=false"]
 
@@ -54,10 +57,15 @@ def make_heldout(out: str | Path, seed: int = HELDOUT_SEED, rows: int = 200,
     return [level_folder(out, level) for level in levels]
 
 
-def discover(data: str | Path) -> list[tuple[float, Path]]:
+def discover(data: str | Path) -> list[tuple[float, Path | str]]:
     """(noise level, dataset folder) of every held-out set, by level; each must have a fixed level and spans."""
-    data = Path(data)
-    folders = [data] if (data / "manifest.json").is_file() else sorted(p.parent for p in data.glob("*/manifest.json"))
+    top = Folder(normalize(data))  # local or object storage
+    data = data if is_uri(data) else Path(data)
+    if top.is_file("manifest.json"):
+        folders = [data]
+    else:
+        folders = [join(data, n) if is_uri(data) else Path(data) / n
+                   for n in top.subfolders() if top.is_file(f"{n}/manifest.json")]
     if not folders:
         raise FileNotFoundError(f"{data}: no manifest.json in it or its subfolders; make held-out sets with "
                                 f"`{' '.join(heldout_command(data))}`")

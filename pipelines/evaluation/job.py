@@ -12,6 +12,7 @@ import torch
 
 from model.export import load_pretrained
 from pipelines.evaluation.cases import ROW_COLUMNS, Builder, RowCases, Runner, all_cases
+from pipelines.dataset.storage import Folder, is_uri, local_copy, normalize
 from pipelines.evaluation.heldout import discover
 from pipelines.evaluation.scoring import level_metrics, summarise
 from pipelines.progress import progress
@@ -25,9 +26,11 @@ def device_of(name: str) -> torch.device:
     return torch.device(name)
 
 
-def out_dir(cfg: Any) -> Path:
-    """Where the outputs go: cfg.out, else MODEL/../eval."""
-    return Path(cfg.out) if cfg.out else Path(cfg.model).resolve().parent / "eval"
+def out_dir(cfg: Any) -> str:
+    """Where the outputs go (path or URI): cfg.out, else MODEL/../eval."""
+    if cfg.out:
+        return normalize(cfg.out)
+    return f"{normalize(cfg.model).rpartition('/')[0]}/eval" if is_uri(cfg.model) else str(Path(cfg.model).resolve().parent / "eval")
 
 
 def evaluate(cfg: Any) -> dict[str, Any]:
@@ -42,7 +45,8 @@ def evaluate(cfg: Any) -> dict[str, Any]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     tok = load_tokenizer(cfg.model)
-    model = load_pretrained(cfg.model).to(device).eval()
+    with local_copy(cfg.model) as local:  # an export on object storage is downloaded first
+        model = load_pretrained(local).to(device).eval()
     if hasattr(model, "mtp"):
         model.mtp = torch.nn.ModuleList()  # MTP heads only shape training; every score here is the main head's
     builder = Builder(tok)
@@ -87,14 +91,21 @@ def score(runner: Runner, cases: list, batch_size: int, batches_per_update: int 
             bar.update(len(cases[start : start + step]))
 
 
-def write_outputs(metrics: dict[str, Any], out: Path, plots: bool = True) -> None:
-    """metrics.json (nan as null), report.md, and the plots."""
+def write_outputs(metrics: dict[str, Any], out: str | Path, plots: bool = True) -> None:
+    """metrics.json (nan as null), report.md, and the plots; into a local folder, or uploaded to a URI."""
+    import tempfile
+
     from pipelines.evaluation import report as eval_report
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(jsonable(metrics), indent=1) + "\n")
-    images = eval_report.plot(metrics, out) if plots else []
-    (out / "report.md").write_text(eval_report.markdown(metrics, images))
+    folder = Folder(normalize(out))
+    with tempfile.TemporaryDirectory(prefix="cf-eval-") as tmp:
+        local = Path(folder.root) if folder.is_local else Path(tmp)
+        local.mkdir(parents=True, exist_ok=True)
+        (local / "metrics.json").write_text(json.dumps(jsonable(metrics), indent=1) + "\n")
+        images = eval_report.plot(metrics, local) if plots else []
+        (local / "report.md").write_text(eval_report.markdown(metrics, images))
+        if not folder.is_local:
+            folder.upload_dir(local, "", last=("metrics.json",))
 
 
 def jsonable(x: Any) -> Any:

@@ -48,6 +48,7 @@ class TrainerConfig(BaseModel, extra="forbid"):
     export: bool = True
     threads: int | None = Field(None, ge=1)
     prefetch: int = Field(2, ge=0)
+    loader_workers: int = Field(0, ge=0)  # processes that read and batch the token files (0: a thread beside the loop)
     peak_flops: float | None = None  # per GPU, for MFU; None: from the device name
 
     @field_validator("mtp_weight_schedule", "bias_rate_schedule")

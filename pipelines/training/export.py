@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +9,16 @@ from torch import nn
 
 from model import CausalLM, ModelConfig
 from model.export import CardInfo, save_pretrained
+from pipelines.dataset.storage import normalize, staged
 from pipelines.training.parallelism import Runtime
 
 
-def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Runtime,
-           card: CardInfo | None = None) -> Path | None:
-    """Write export/: transformers-loadable model (DeepseekV3 layout) and the tokenizer; rank 0 writes."""
+def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: str | Path, rt: Runtime,
+           card: CardInfo | None = None) -> str | None:
+    """Write export/ (local or object storage): transformers-loadable model and the tokenizer; rank 0 writes.
+
+    Published whole: renamed into place locally; uploaded with config.json (what loaders test for) last.
+    """
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
     state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
@@ -23,12 +26,10 @@ def export(model: nn.Module, model_cfg: ModelConfig, tok: Any, out: Path, rt: Ru
         return None
     cpu_model = CausalLM(model_cfg)
     cpu_model.load_state_dict(state)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    save_pretrained(cpu_model, tmp, card)
-    tok.save_pretrained(str(tmp))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    out = normalize(out)
+    with staged(out, last=("config.json",)) as tmp:
+        save_pretrained(cpu_model, tmp, card)
+        tok.save_pretrained(str(tmp))
     return out
 
 

@@ -1,13 +1,25 @@
-"""Per-step metrics to metrics.jsonl, TensorBoard and a tqdm bar (rank 0 only); resume-aware."""
+"""Per-step metrics to metrics.jsonl, TensorBoard and a tqdm bar (rank 0 only); resume-aware.
+
+On object storage (out_dir=s3://...) both are written to a local staging folder and uploaded whole
+by `sync()`: at every checkpoint, every SYNC_SECONDS and at close, so a resumed run finds the lines
+up to its checkpoint.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from pipelines.progress import progress
+
+from pipelines.dataset.storage import Folder, normalize
+
+SYNC_SECONDS = 60.0
 
 # Peak dense bf16 tensor-core FLOP/s per GPU, for MFU (no sparsity), by product name. Hopper parts share a
 # name stem across form factors with different clocks and SM counts, so those are told apart below.
@@ -48,10 +60,11 @@ def device_peak_flops(device: Any) -> float | None:
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """All records of a metrics.jsonl (for tests, the demo and the evaluator)."""
-    path = Path(path)
-    if not path.is_file():
+    parent, _, name = normalize(path).rpartition("/")
+    folder = Folder(parent)
+    if not folder.is_file(name):
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [json.loads(line) for line in folder.read_text(name).splitlines() if line.strip()]
 
 
 def _finite(value: Any) -> Any:
@@ -71,19 +84,25 @@ class MetricsLogger:
     def __init__(self, out_dir: str | Path, total_steps: int, start_step: int = 0, enabled: bool = True,
                  tensorboard: bool = True, progress_bar: bool = True) -> None:
         self.enabled = enabled
-        self.path = Path(out_dir) / "metrics.jsonl"
+        self.out = Folder(normalize(out_dir))
+        self._staging = None if self.out.is_local else Path(tempfile.mkdtemp(prefix="cf-metrics-"))
+        local = Path(self.out.root) if self._staging is None else self._staging
+        self.path = local / "metrics.jsonl"
         self._tb = None
         self._bar = None
+        self._synced = time.monotonic()
         if not enabled:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        kept = [r for r in read_jsonl(self.path) if r.get("step", 0) <= start_step]
+        kept = [r for r in read_jsonl(f"{self.out.uri}/metrics.jsonl") if r.get("step", 0) <= start_step]
         self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
         self._file = self.path.open("a")
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self._tb = SummaryWriter(str(Path(out_dir) / "tensorboard"), purge_step=start_step + 1 if start_step else None)
+            if self._staging is not None:
+                self.out.download_dir("tensorboard", local / "tensorboard")
+            self._tb = SummaryWriter(str(local / "tensorboard"), purge_step=start_step + 1 if start_step else None)
         if progress_bar:
             self._bar = progress(total=total_steps, initial=start_step, unit="step", desc="train")
 
@@ -94,6 +113,8 @@ class MetricsLogger:
         record = _finite(record)
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
+        if self._staging is not None and time.monotonic() - self._synced > SYNC_SECONDS:
+            self.sync()
         step = record["step"]
         if self._tb is not None:
             for key, value in record.items():
@@ -124,11 +145,27 @@ class MetricsLogger:
         if self.enabled:
             (self._bar.write if self._bar is not None else print)(message)
 
+    def sync(self) -> None:
+        """Upload metrics.jsonl and the TensorBoard files when out_dir is on object storage (no-op locally)."""
+        if not self.enabled or self._staging is None:
+            return
+        self._file.flush()
+        self.out.write_atomic("metrics.jsonl", self.path.read_bytes())
+        if self._tb is not None:
+            self._tb.flush()
+            self.out.upload_dir(self._staging / "tensorboard", "tensorboard")
+        self._synced = time.monotonic()
+
     def close(self) -> None:
         if not self.enabled:
             return
+        if self._tb is not None:
+            self._tb.flush()
+        self.sync()
         self._file.close()
         if self._tb is not None:
             self._tb.close()
         if self._bar is not None:
             self._bar.close()
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)

@@ -1,8 +1,7 @@
-"""Resuming: which checkpoint, and refusing one made with other settings before any tensor is loaded."""
+"""Resuming: which checkpoint (the newest that verifies), and refusing one made with other settings before any tensor is loaded."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,29 @@ from pipelines.training.config import TrainerConfig, settings_hash
 from pipelines.training.loading import Loader
 
 
-def resume_path(t: TrainerConfig, ckpt_root: Path) -> Path | None:
-    """The checkpoint to resume from: none, the newest in ckpt_root (auto), or the folder named."""
+def resume_path(t: TrainerConfig, ckpt_root: str | Path) -> Any:
+    """The checkpoint to resume from, verified: none, the newest good one in ckpt_root (auto), or the folder named.
+
+    auto skips a damaged newest checkpoint with a one-line warning; a damaged named one, or none good, is Refused."""
     if t.resume == "never":
         return None
     if t.resume == "auto":
-        return checkpoint.latest(ckpt_root)
-    path = Path(t.resume)
-    if not (path / "trainer.json").is_file():
-        raise InputError(f"trainer.resume={t.resume}: not a checkpoint folder (no trainer.json); "
+        return checkpoint.latest_good(ckpt_root)
+    path = t.resume if "://" in t.resume else Path(t.resume)
+    if not checkpoint.is_complete(path):
+        raise InputError(f"trainer.resume={t.resume}: not a complete checkpoint folder (no {checkpoint.CHECKSUMS}); "
                          "pass a checkpoints/step-* folder, auto or never")
+    try:
+        checkpoint.verify(path)
+    except checkpoint.Damaged as e:
+        raise Refused(f"trainer.resume={t.resume}: damaged checkpoint ({e}); pick another step-* folder, "
+                      "or trainer.resume=never to start over") from None
     return path
 
 
-def check_settings(path: Path, settings: dict[str, Any]) -> None:
+def check_settings(path: str | Path, settings: dict[str, Any]) -> None:
     """Refuse (exit 3) a checkpoint whose settings hash differs from this run's, naming the keys."""
-    state = json.loads((path / "trainer.json").read_text())
+    state = checkpoint.read_state(path)
     old = state.get("settings")
     if old is not None and state.get("settings_hash") == settings_hash(settings):
         return
@@ -40,8 +46,8 @@ def check_settings(path: Path, settings: dict[str, Any]) -> None:
                   "use another out_dir, or trainer.resume=never to start over in this one")
 
 
-def restore(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, loader: Loader) -> tuple[int, int]:
-    """Load a checkpoint (check_settings said it fits); returns (step, tokens)."""
-    state = checkpoint.load(path, model, optimizer)
+def restore(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer, loader: Loader) -> tuple[int, int]:
+    """Load a checkpoint (resume_path verified it, check_settings said it fits); returns (step, tokens)."""
+    state = checkpoint.load(path, model, optimizer, verified=True)
     loader.load_state_dict(state["data"])
     return state["step"], state["tokens"]

@@ -129,6 +129,7 @@ def step_record(step: int, tokens: int, fraction: float, batch: Any, stats: Step
         "epoch": batch.epoch,
         "tokens": tokens,
         "token_fraction": round(fraction, 6),
+        "data_wait_s": round(getattr(batch, "wait_s", 0.0), 6),  # the loop waiting on the loader (pipelines.training.loading)
         "loss": stats.loss if scored else None,
         "next_token_loss": stats.main_loss if scored else None,
         "lm_loss": stats.lm_loss,

@@ -44,9 +44,15 @@ def test_every_curriculum_group_validates(group):
     validate(composed(f"curriculum={group}"))
 
 
-def test_cluster_ray_group():
-    cfg = validate(composed("ray=cluster"))
-    assert cfg.ray.address == "auto" and cfg.ray.ship_code
+def test_cluster_ray_group(monkeypatch):
+    """Since issue 16 ray=cluster has no `auto` default: the address is named, or taken from RAY_ADDRESS."""
+    cfg = validate(composed("ray=cluster", "ray.address=10.0.0.5:6379"))
+    assert cfg.ray.address == "10.0.0.5:6379" and cfg.ray.cluster and cfg.ray.ship_code
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ConfigError, match=r"ray=cluster needs ray.address=HEAD_IP:PORT"):
+        validate(composed("ray=cluster"))
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.6:6379")
+    assert validate(composed("ray=cluster")).ray.address == "10.0.0.6:6379"
 
 
 @functools.lru_cache(maxsize=1)

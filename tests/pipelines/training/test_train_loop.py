@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 import transformers
-from safetensors.torch import load_file
 
 from model import CausalLM
 from model.export import load_pretrained
-from pipelines.training.checkpoint import list_checkpoints
+from pipelines.training.checkpoint import list_checkpoints, model_state
 from pipelines.training.metrics import read_jsonl
 from pipelines.errors import Refused
 from pipelines.training.loop import run
@@ -41,16 +40,17 @@ def test_metrics_log_one_record_per_step_with_the_required_fields(short_run):
     assert list((Path(cfg.out_dir) / "tensorboard").glob("events.out.tfevents.*"))
 
 
-def test_checkpoints_keep_the_last_k_and_hold_no_pickles(short_run):
+def test_checkpoints_keep_the_last_k_sharded_with_checksums(short_run):
     cfg, _ = short_run
     found = list_checkpoints(Path(cfg.out_dir) / "checkpoints")
     assert [p.name for p in found] == ["step-000004", "step-000006"]
     last = found[-1]
     state = json.loads((last / "trainer.json").read_text())
     assert state["step"] == 6 and state["tokens"] == 6 * 128 and state["data"]["chunks"] == 24
-    weights = load_file(str(last / "model.safetensors"))
+    weights = model_state(last)  # DCP folders since issue 16: model/ and optim/, checked against checksums.json
     assert any(k.endswith("e_score_correction_bias") for k in weights)  # the balancing biases are saved
-    torch.load(last / "optimizer.pt", weights_only=True)
+    listed = json.loads((last / "checksums.json").read_text())["files"]
+    assert {"model/.metadata", "optim/.metadata", "trainer.json", "rng-rank00000.pt"} <= listed.keys()
     assert not list((Path(cfg.out_dir) / "checkpoints").glob(".*"))  # no temp folder left behind
 
 
@@ -70,7 +70,7 @@ def test_export_loads_in_transformers_with_the_same_logits_and_autotokenizer(sho
 def test_the_trained_weights_are_exported(short_run):
     cfg, summary = short_run
     exported = load_pretrained(summary["export"])
-    saved = load_file(str(list_checkpoints(Path(cfg.out_dir) / "checkpoints")[-1] / "model.safetensors"))
+    saved = model_state(list_checkpoints(Path(cfg.out_dir) / "checkpoints")[-1])
     for name, value in exported.state_dict().items():
         assert torch.equal(value, saved[name]), name
 
