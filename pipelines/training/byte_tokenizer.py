@@ -12,7 +12,7 @@ from __future__ import annotations
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS
+from pipelines.training.specials import SPECIAL_TOKENS, wrap
 
 BYTE_VOCAB = len(SPECIAL_TOKENS) + 256  # specials at ids 0..3, then bytes 0..255 in order
 
@@ -26,15 +26,7 @@ def byte_tokenizer() -> PreTrainedTokenizerFast:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tok.decoder = decoders.ByteLevel()
     tok.add_special_tokens(list(SPECIAL_TOKENS))
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token=BOS,
-        eos_token=EOS,
-        pad_token=PAD,
-        additional_special_tokens=[SEP],
-        model_max_length=1 << 20,  # packing, not the tokenizer, decides sequence length
-        clean_up_tokenization_spaces=False,
-    )
+    return wrap(tok)
 
 
 def _byte_symbols() -> list[str]:

@@ -15,3 +15,18 @@ def special_ids(tok: Any) -> dict[str, int]:
     if missing:
         raise ValueError(f"tokenizer lacks special tokens {missing}; train it with `python -m pipelines.tokenizer`")
     return ids
+
+
+def wrap(tok: Any) -> Any:
+    """A `tokenizers.Tokenizer` as the transformers fast tokenizer every job loads, with our specials named."""
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=PAD,
+        additional_special_tokens=[SEP],
+        model_max_length=1 << 20,  # packing, not the tokenizer, decides sequence length
+        clean_up_tokenization_spaces=False,
+    )

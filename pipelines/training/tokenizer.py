@@ -20,7 +20,7 @@ from pipelines.dataset.storage import Folder, join, local_copy, normalize, stage
 from pipelines.progress import progress
 from pipelines.training.byte_tokenizer import byte_tokenizer
 from pipelines.training.loading import Corpus, count_tokens, read_rows
-from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids
+from pipelines.training.specials import BOS, EOS, PAD, SEP, SPECIAL_TOKENS, special_ids, wrap
 
 __all__ = ["BOS", "EOS", "PAD", "SEP", "SPECIAL_TOKENS", "TokenizerConfig", "build", "build_byte", "load_tokenizer", "special_ids",
            "train_tokenizer"]
@@ -62,15 +62,7 @@ def train_tokenizer(texts: Iterator[str], vocab_size: int = 8192) -> PreTrainedT
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token=BOS,
-        eos_token=EOS,
-        pad_token=PAD,
-        additional_special_tokens=[SEP],
-        model_max_length=1 << 20,  # packing, not the tokenizer, decides sequence length
-        clean_up_tokenization_spaces=False,
-    )
+    return wrap(tok)
 
 
 def load_tokenizer(path: str | Path) -> PreTrainedTokenizerFast:
