@@ -37,7 +37,8 @@ from pipelines.training import tokens as tokens_io
 from pipelines.training.corpus import (CONTEXT, DENOISE_TARGET, FORMAT_VERSION, LM_TARGET, NOISY_CONTEXT,  # noqa: F401
                                        Corpus, DataError, Specials, count_tokens, encode, labels_of, read_rows,
                                        tokenizer_fingerprint)
-from pipelines.training.packing import MicroBatch, PackedStream, Position, StepBatch, TokenizingLoader  # noqa: F401
+from pipelines.training.packing import (MicroBatch, PackedStream, Position, Prefetched, StepBatch,  # noqa: F401
+                                        TokenizingLoader)
 
 # ---- token files: the corpus tokenized once --------------------------------------------------------
 
@@ -228,7 +229,7 @@ class _Plan:
     position: Position
 
 
-class Loader:
+class Loader(Prefetched):
     """Step batches for one data-parallel rank, read from the token files: each rank reads only its chunks.
 
     Chunk c of the stream is tokens [cT, (c+1)T) (or whole rows with `whole_rows`); step s is chunks
@@ -255,18 +256,6 @@ class Loader:
         self._queue: queue.Queue | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    @property
-    def grad_accum(self) -> int:
-        return self.batch_size // (self.micro_batch_size * self.world)
-
-    def state_dict(self) -> dict[str, int]:
-        """The position after the last step batch handed out."""
-        return self.position.state_dict()
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.close()
-        self.position = Position(**state)
 
     # -- planning: which chunks, their facts (index only) --
 
@@ -425,21 +414,6 @@ class Loader:
 
     # -- handing out --
 
-    def _produce(self, start: Position, out: queue.Queue, stop: threading.Event) -> None:
-        try:
-            for batch in self._source(start):
-                while not stop.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            out.put(StopIteration())
-        except BaseException as err:  # noqa: BLE001 - handed to the consumer, raised there
-            out.put(err)
-
     def _source(self, start: Position) -> Iterator[StepBatch]:
         if self.workers <= 0:
             return self.batches(start)
@@ -460,27 +434,15 @@ class Loader:
                 self._it = self._source(self.position)
             batch = next(self._it)
         else:
-            if self._thread is None:
-                self._stop = threading.Event()
-                self._queue = queue.Queue(maxsize=self.prefetch)
-                self._thread = threading.Thread(target=self._produce, args=(self.position, self._queue, self._stop), daemon=True)
-                self._thread.start()
-            item = self._queue.get()
-            if isinstance(item, StopIteration):
-                raise StopIteration
-            if isinstance(item, BaseException):
-                raise item
-            batch = item
+            batch = self._next_prefetched()
         batch.wait_s = time.perf_counter() - began
         self.position = batch.position
         return batch
 
     def close(self) -> None:
         """Stop the prefetch thread or workers (the next __next__ restarts from the current position)."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=5)
-        self._thread, self._queue, self._it = None, None, None
+        self._stop_thread()
+        self._it = None
 
     def __getstate__(self) -> dict[str, Any]:
         """What a worker process needs: no thread, queue or open file handles (reopened there)."""

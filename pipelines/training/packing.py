@@ -186,7 +186,74 @@ class StepBatch:
         return self
 
 
-class TokenizingLoader:
+class Prefetched:
+    """What both loaders share: the global-batch arithmetic, an exact position, and a prefetch thread over `_source`."""
+
+    batch_size: int
+    micro_batch_size: int
+    world: int
+    prefetch: int
+    position: Position
+    _queue: queue.Queue | None
+    _stop: threading.Event
+    _thread: threading.Thread | None
+
+    def _source(self, start: Position) -> Iterator[StepBatch]:
+        raise NotImplementedError
+
+    @property
+    def grad_accum(self) -> int:
+        return self.batch_size // (self.micro_batch_size * self.world)
+
+    def state_dict(self) -> dict[str, int]:
+        """The position after the last step batch handed out."""
+        return self.position.state_dict()
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.close()
+        self.position = Position(**state)
+
+    def _produce(self, start: Position, out: queue.Queue, stop: threading.Event) -> None:
+        try:
+            for batch in self._source(start):
+                while not stop.is_set():
+                    try:
+                        out.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put(StopIteration())
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, raised there
+            out.put(err)
+
+    def _next_prefetched(self) -> StepBatch:
+        """The next batch from the prefetch thread, started at the current position on first use."""
+        if self._thread is None:
+            self._stop = threading.Event()
+            self._queue = queue.Queue(maxsize=self.prefetch)
+            self._thread = threading.Thread(target=self._produce, args=(self.position, self._queue, self._stop), daemon=True)
+            self._thread.start()
+        item = self._queue.get()
+        if isinstance(item, StopIteration):
+            raise StopIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+        self._thread, self._queue = None, None
+
+    def close(self) -> None:
+        """Stop the prefetch thread (the next __next__ restarts from the current position)."""
+        self._stop_thread()
+
+
+class TokenizingLoader(Prefetched):
     """The reference loader: every rank tokenizes the whole stream and keeps its chunks (benchmarks and tests only)."""
 
     def __init__(self, corpus: Corpus, tok: Any, seq_len: int, batch_size: int, micro_batch_size: int,
@@ -204,19 +271,7 @@ class TokenizingLoader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def grad_accum(self) -> int:
-        return self.batch_size // (self.micro_batch_size * self.world)
-
-    def state_dict(self) -> dict[str, int]:
-        """The position after the last step batch handed out."""
-        return self.position.state_dict()
-
-    def load_state_dict(self, state: dict[str, int]) -> None:
-        self.close()
-        self.position = Position(**state)
-
-    def _batches(self, start: Position) -> Iterator[StepBatch]:
+    def _source(self, start: Position) -> Iterator[StepBatch]:
         stream = iter(PackedStream(self.corpus, self.tok, self.seq_len, self.cycle, start, self.whole_rows))
         while True:
             chunks = []
@@ -256,49 +311,18 @@ class TokenizingLoader:
             targets=targets,
         )
 
-    def _produce(self, start: Position, out: queue.Queue, stop: threading.Event) -> None:
-        try:
-            for batch in self._batches(start):
-                while not stop.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            out.put(StopIteration())
-        except BaseException as err:  # noqa: BLE001 - handed to the consumer, raised there
-            out.put(err)
-
     def __iter__(self) -> TokenizingLoader:
         return self
 
     def __next__(self) -> StepBatch:
         if self.prefetch <= 0:
             if self._thread is None and self._queue is None:
-                self._queue = iter(self._batches(self.position))  # type: ignore[assignment]
+                self._queue = iter(self._source(self.position))  # type: ignore[assignment]
             batch = next(self._queue)  # type: ignore[call-overload]
         else:
-            if self._thread is None:
-                self._stop = threading.Event()
-                self._queue = queue.Queue(maxsize=self.prefetch)
-                self._thread = threading.Thread(target=self._produce, args=(self.position, self._queue, self._stop), daemon=True)
-                self._thread.start()
-            item = self._queue.get()
-            if isinstance(item, StopIteration):
-                raise StopIteration
-            if isinstance(item, BaseException):
-                raise item
-            batch = item
+            batch = self._next_prefetched()
         self.position = batch.position
         return batch
 
-    def close(self) -> None:
-        """Stop the prefetch thread (the next __next__ restarts from the current position)."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=5)
-        self._thread, self._queue = None, None
 
 
